@@ -1,0 +1,19 @@
+"""Bayesian scenario forecasting from conflicting evidence.
+
+Data flows one way: evidence (:class:`Case`, :class:`Report`, :class:`Source`)
+-> model (:func:`fit`) -> posterior (:class:`Forecast`) -> tables and plots.
+"""
+
+from .casefile import builtin_case, builtin_case_path, load_case, read_reports_csv, reports_from_frame
+from .compare import compare
+from .errors import CaseError
+from .evidence import CLAIM_KINDS, Case, Report, Source
+from .fit import fit
+from .forecast import Forecast
+from .priors import Priors
+
+__all__ = [
+    "CLAIM_KINDS", "Case", "CaseError", "Forecast", "Priors", "Report", "Source", "builtin_case",
+    "builtin_case_path", "compare", "fit", "load_case", "read_reports_csv", "reports_from_frame",
+]
+__version__ = "0.1.0"

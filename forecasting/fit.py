@@ -1,0 +1,137 @@
+"""Sample a case's posterior and draw its trajectory: evidence -> model -> posterior."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import xarray as xr
+
+from . import kalman
+from .model import KIND_CODE, Design, build_model, design
+
+SAMPLERS = ("pymc", "nutpie")
+TRAJECTORY_SEED_OFFSET = 7919  # keeps trajectory draws' stream apart from the sampler's
+
+
+def sample_posterior(model, *, draws, tune, chains, seed, sampler, target_accept, progress):
+    """Run the chosen NUTS implementation and return ArviZ InferenceData."""
+    if sampler == "nutpie":
+        try:
+            import nutpie
+        except ImportError:
+            raise ImportError("sampler 'nutpie' needs the nutpie package: pip install 'forecasting[fast]'") from None
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
+                             seed=seed, target_accept=target_accept, progress_bar=progress)
+    if sampler != "pymc":
+        raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+    import pymc as pm
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*BLAS.*")
+        return pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
+                         random_seed=seed, target_accept=target_accept, progressbar=progress, model=model,
+                         compute_convergence_checks=False)
+
+
+def trajectory_params(d: Design, posterior) -> dict:
+    """Per-draw transition parameters, flattened over (chain, draw)."""
+    names = ["wander", "drift"] if d.kind == "random_walk" else ["wander", "log_ceiling", "halfway_days"]
+    return {n: posterior[n].values.reshape(-1) for n in names}
+
+
+def filtered(d: Design, posterior):
+    """Daily Kalman filter per posterior draw: (m_f, p_f, m_p, p_p, a)."""
+    params = trajectory_params(d, posterior)
+    n = next(iter(params.values())).shape[0]
+    y = posterior["reading_mean"].values.reshape(n, -1)
+    r = posterior["reading_var"].values.reshape(n, -1)
+    m0, sd0 = d.priors["params"]["level"]
+    return kalman.filter_daily(d.kind, params, m0, sd0**2, len(d.dates), d.reading_days, y, r)
+
+
+def draw_trajectories(d: Design, posterior, seed) -> xr.DataArray:
+    """One daily log-level trajectory per posterior draw (forward-filter, backward-sample)."""
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    x = kalman.sample_daily(*filtered(d, posterior), np.random.default_rng(seed))
+    return xr.DataArray(x.reshape(chains, draws, -1), dims=("chain", "draw", "date"),
+                        coords={"chain": posterior.chain, "draw": posterior.draw, "date": d.dates})
+
+
+def claim_parameters(d: Design, posterior):
+    """Per-draw offset (log bias) and sd of each report's reading, shape (n_draws, n_reports)."""
+    bias = posterior["bias"].values.reshape(-1, len(d.source_names))
+    noise = posterior["noise"].values.reshape(-1, len(d.source_names))
+    offset = bias[:, d.source]
+    var = noise[:, d.source] ** 2
+    if d.has_projections:
+        is_proj = d.claim == KIND_CODE["projection"]
+        offset = offset + is_proj * posterior["projection_bias"].values.reshape(-1, 1)
+        var = var + is_proj * posterior["projection_noise"].values.reshape(-1, 1) ** 2 * d.lead / 30.0
+    return offset, np.sqrt(var)
+
+
+def log_interval_prob(lo, hi):
+    """log(Phi(hi) - Phi(lo)) for standardised bounds, stable in both tails."""
+    from scipy.special import log_ndtr
+
+    # reflect so the interval sits in the lower tail, where log_ndtr is accurate
+    flip = lo > 0
+    lo, hi = np.where(flip, -hi, lo), np.where(flip, -lo, hi)
+    top, bottom = log_ndtr(hi), log_ndtr(lo)
+    return top + np.log1p(-np.exp(np.minimum(bottom - top, 0.0)))
+
+
+def pointwise_loglik(d: Design, posterior, log_level) -> xr.DataArray:
+    """log p(claim_j | trajectory, source parameters) per draw and report (for LOO)."""
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    x = log_level.values.reshape(chains * draws, -1)[:, d.about_day]
+    offset, sd = claim_parameters(d, posterior)
+    mu = x + offset
+    ll = np.empty_like(mu)
+    point = np.isfinite(d.y)
+    ll[:, point] = -0.5 * (kalman.LOG_2PI + 2 * np.log(sd[:, point]) + ((d.y[point] - mu[:, point]) / sd[:, point]) ** 2)
+    cens = ~point
+    lo = (d.lower[cens] - mu[:, cens]) / sd[:, cens]
+    hi = (d.upper[cens] - mu[:, cens]) / sd[:, cens]
+    ll[:, cens] = log_interval_prob(lo, hi)
+    return xr.DataArray(ll.reshape(chains, draws, -1), dims=("chain", "draw", "report"),
+                        coords={"chain": posterior.chain, "draw": posterior.draw, "report": d.report_index})
+
+
+def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", target_accept=0.99,
+        progress=False, fixed=None):
+    """Fit a case: sample the posterior and draw the daily trajectory.
+
+    Parameters
+    ----------
+    case : Case
+    draws, tune, chains : int
+        NUTS settings (per chain).
+    seed : int
+        Makes the whole fit, trajectory draws included, reproducible.
+    sampler : {"pymc", "nutpie"}
+    target_accept : float
+    progress : bool
+        Show the sampler's progress bar.
+    fixed : dict, optional
+        Hold some parameters at known values (see :func:`forecasting.model.build_model`).
+
+    Returns
+    -------
+    Forecast
+    """
+    from .forecast import Forecast
+
+    d = design(case)
+    model = build_model(d, fixed=fixed)
+    idata = sample_posterior(model, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+                             target_accept=target_accept, progress=progress)
+    idata.posterior["log_level"] = draw_trajectories(d, idata.posterior, seed + TRAJECTORY_SEED_OFFSET)
+    idata.add_groups(log_likelihood={"claims": pointwise_loglik(d, idata.posterior, idata.posterior["log_level"])})
+    idata.attrs["sampler"] = sampler
+    idata.attrs["seed"] = seed
+    idata.attrs["target_accept"] = target_accept
+    return Forecast(case, idata, design=d)

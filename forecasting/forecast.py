@@ -1,0 +1,174 @@
+"""A fitted case: the posterior, and the tables and diagnostics read off it."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .model import Design, design
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+
+def _sig(x, digits=6):
+    """Round to significant digits so tables are stable text across platforms."""
+    x = np.asarray(x, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(x == 0, 0, np.floor(np.log10(np.abs(x))))
+    return np.round(x / 10**mag, digits - 1) * 10**mag
+
+
+class Forecast:
+    """The result of :func:`forecasting.fit`.
+
+    Attributes
+    ----------
+    case : Case
+    idata : arviz.InferenceData
+        Posterior (sampled parameters, ``log_level`` trajectory draws by date),
+        sample stats and pointwise ``log_likelihood`` of each claim.
+    """
+
+    def __init__(self, case, idata, design: Design | None = None):
+        from .model import design as make_design
+
+        self.case = case
+        self.idata = idata
+        self.design = design or make_design(case)
+
+    # ----------------------------------------------------------------- tables
+    @property
+    def level_draws(self) -> np.ndarray:
+        """Trajectory draws in the case's unit, shape (n_draws, n_days)."""
+        x = self.idata.posterior["log_level"].values
+        return np.exp(x.reshape(-1, x.shape[-1]))
+
+    def trajectory(self) -> pd.DataFrame:
+        """Daily posterior summary of the true level: ``date,mean,q05,q25,q50,q75,q95``."""
+        lv = self.level_draws
+        out = pd.DataFrame({"date": self.design.dates.date, "mean": _sig(lv.mean(axis=0))})
+        for q, v in zip(QUANTILES, np.quantile(lv, QUANTILES, axis=0)):
+            out[f"q{round(q * 100):02d}"] = _sig(v)
+        return out
+
+    def level_on(self, date) -> np.ndarray:
+        """Posterior draws of the level on one date."""
+        i = self.design.dates.get_loc(pd.Timestamp(date))
+        return self.level_draws[:, i]
+
+    def sources(self) -> pd.DataFrame:
+        """Each source's bias (claimed / true) and noise (typical error of log claims) with 90% intervals."""
+        post = self.idata.posterior
+        rows = []
+        grades = {s.name: s for s in self.case.sources}
+        counts = pd.Series([self.case.active_reports[i].source for i in range(self.design.n_reports)]).value_counts()
+        for i, name in enumerate(self.design.source_names):
+            b = np.exp(post["bias"].values[..., i].ravel())
+            s = post["noise"].values[..., i].ravel()
+            src = grades[name]
+            rows.append({
+                "source": name,
+                "grade": src.grade or "",
+                "declared_bias": f"{src.bias[0]:g}-{src.bias[1]:g}" if src.bias else "",
+                "reports": int(counts.get(name, 0)),
+                "bias_median": np.median(b),
+                "bias_q05": np.quantile(b, 0.05),
+                "bias_q95": np.quantile(b, 0.95),
+                "noise_median": np.median(s),
+                "noise_q05": np.quantile(s, 0.05),
+                "noise_q95": np.quantile(s, 0.95),
+            })
+        df = pd.DataFrame(rows)
+        num = df.select_dtypes("number").columns.drop("reports")
+        df[num] = df[num].apply(lambda c: _sig(c.astype(float)))
+        return df
+
+    # ------------------------------------------------------------ diagnostics
+    def diagnostics(self) -> dict:
+        """Convergence summary: R-hat, bulk ESS (parameters and every trajectory day), divergences."""
+        import arviz as az
+
+        post = self.idata.posterior
+        names = [v for v in post.data_vars if v not in ("reading_mean", "reading_var")]
+        rhat = az.rhat(post[names])
+        ess = az.ess(post[names], method="bulk")
+        rhat_by = {v: float(np.nanmax(rhat[v].values)) for v in names}
+        ess_by = {v: float(np.nanmin(ess[v].values)) for v in names}
+        div = int(self.idata.sample_stats["diverging"].values.sum())
+        n = int(post.sizes["chain"] * post.sizes["draw"])
+        out = {
+            "rhat_max": max(rhat_by.values()),
+            "rhat_worst": max(rhat_by, key=rhat_by.get),
+            "ess_bulk_min": min(ess_by.values()),
+            "ess_bulk_worst": min(ess_by, key=ess_by.get),
+            "ess_bulk_min_trajectory": ess_by["log_level"],
+            "divergences": div,
+            "draws": n,
+            "chains": int(post.sizes["chain"]),
+            "sampler": self.idata.attrs.get("sampler", ""),
+            "seed": self.idata.attrs.get("seed", None),
+            "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_MIN, "divergences": 0},
+        }
+        problems = []
+        if div:
+            problems.append(f"{div} divergent transitions ({div / n:.1%} of draws): raise target_accept (--target-accept 0.995) "
+                            "or check for contradictory claims")
+        if out["rhat_max"] > RHAT_MAX:
+            problems.append(f"R-hat {out['rhat_max']:.3f} > {RHAT_MAX} for {out['rhat_worst']}: run longer "
+                            "(--tune, --draws) or more chains")
+        if out["ess_bulk_min"] < ESS_MIN:
+            problems.append(f"bulk ESS {out['ess_bulk_min']:.0f} < {ESS_MIN} for {out['ess_bulk_worst']}: "
+                            "increase --draws")
+        out["converged"] = not problems
+        out["problems"] = problems
+        return {k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v) for k, v in out.items()}
+
+    @property
+    def converged(self) -> bool:
+        return self.diagnostics()["converged"]
+
+    # ------------------------------------------------------------- save/load
+    def save(self, path) -> None:
+        """Save the posterior and the case it came from as one NetCDF file."""
+        from .casefile import case_to_dict
+
+        idata = self.idata.copy()
+        idata.attrs["case"] = json.dumps(case_to_dict(self.case))
+        idata.attrs["forecasting_version"] = _version()
+        idata.to_netcdf(str(path), engine="h5netcdf")
+
+    @classmethod
+    def load(cls, path) -> "Forecast":
+        """Load a saved forecast; every table is rebuilt from it without resampling."""
+        import arviz as az
+
+        from .casefile import case_from_plain
+        from .errors import CaseError
+
+        path = Path(path)
+        if not path.is_file():
+            raise CaseError("no such file", file=str(path), expected="a posterior.nc written by forecasting")
+        try:
+            idata = az.from_netcdf(str(path), engine="h5netcdf")
+            idata.load() if hasattr(idata, "load") else None
+            case = case_from_plain(json.loads(idata.attrs["case"]), file=str(path))
+        except CaseError:
+            raise
+        except Exception as e:  # any unreadable file is bad input, not a crash
+            raise CaseError(f"not a saved forecast ({type(e).__name__}: {e})", file=str(path)) from None
+        return cls(case, idata)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("forecasting")
+    except PackageNotFoundError:
+        return "unknown"

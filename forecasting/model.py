@@ -1,0 +1,248 @@
+"""The PyMC model: sources' biases and noise, censored claims, and a marginalised trajectory.
+
+Each claim j made by source s is a reading of the true log-level x on the day
+it is about::
+
+    y_j = x[day_j] + bias_s (+ projection_bias) + e_j,   e_j ~ Normal(0, R_j)
+    R_j = noise_s**2 (+ projection_noise**2 * lead_j / 30)
+
+An ``approximately`` or ``projection`` claim observes ``y_j = log(value)``. A
+bound or range observes only that ``y_j`` lies in an interval; its ``y_j`` is
+sampled as a latent value constrained to that interval, which integrates to the
+censored likelihood ``P(y_j in interval | x)``. Given all ``y_j`` the model is
+linear-Gaussian in x, so x is integrated out with a Kalman filter
+(:mod:`forecasting.kalman`) and drawn afterwards. The sampler therefore sees a
+few smooth parameters, whatever the number of days.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import kalman
+from .priors import noise_prior, resolve, log_normal_from_range
+
+KIND_CODE = {"approximately": 0, "at_least": 1, "up_to": 2, "between": 3, "projection": 4}
+CENSORED = ("at_least", "up_to", "between")
+NOISE_POOL_SD = 0.4  # log-sd of the case-wide noise multiplier shared by all sources
+
+
+@dataclass
+class Design:
+    """A case turned into arrays: everything the model and the trajectory draws need."""
+
+    kind: str
+    dates: pd.DatetimeIndex
+    source_names: list
+    source_declared_bias: np.ndarray  # bool, per source
+    source_bias_prior: np.ndarray  # (S, 2): mu, sd (only where declared)
+    source_noise_prior: np.ndarray  # (S, 2): median, log-sd
+    report_index: np.ndarray  # position of each active report in case.reports
+    claim: np.ndarray  # KIND_CODE per report
+    source: np.ndarray  # source index per report
+    about_day: np.ndarray  # grid day each claim is about
+    lead: np.ndarray  # days between the claim and what it is about (projections)
+    y: np.ndarray  # log value (NaN for bounds and ranges)
+    lower: np.ndarray  # log lower bound (-inf if none)
+    upper: np.ndarray  # log upper bound (+inf if none)
+    reading_days: np.ndarray  # sorted unique about_day
+    reading_pos: np.ndarray  # index into reading_days per report
+    priors: dict
+
+    @property
+    def n_reports(self) -> int:
+        return len(self.claim)
+
+    @property
+    def censored(self) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.claim, [KIND_CODE[k] for k in CENSORED]))
+
+    @property
+    def observed(self) -> np.ndarray:
+        return np.flatnonzero(~np.isin(self.claim, [KIND_CODE[k] for k in CENSORED]))
+
+    @property
+    def has_projections(self) -> bool:
+        return bool(np.any(self.claim == KIND_CODE["projection"]))
+
+
+def design(case) -> Design:
+    """Build the arrays for a case's active reports."""
+    reports = case.active_reports
+    all_reports = case.reports
+    index = np.array([i for i, r in enumerate(all_reports) if case.as_of is None or r.date <= case.as_of])
+    sources = case.active_sources
+    names = [s.name for s in sources]
+    src_pos = {n: i for i, n in enumerate(names)}
+    bias_prior = np.zeros((len(sources), 2))
+    declared = np.zeros(len(sources), bool)
+    for i, s in enumerate(sources):
+        if s.bias is not None:
+            declared[i] = True
+            bias_prior[i] = log_normal_from_range(*s.bias)
+    noise = np.array([noise_prior(s.grade) for s in sources])
+
+    claim = np.array([KIND_CODE[r.claim] for r in reports])
+    about = np.array([(r.about - case.start).days for r in reports])
+    lead = np.array([(r.about - r.date).days for r in reports], float)
+    y = np.full(len(reports), np.nan)
+    lower = np.full(len(reports), -np.inf)
+    upper = np.full(len(reports), np.inf)
+    for j, r in enumerate(reports):
+        if r.claim in ("approximately", "projection"):
+            y[j] = math.log(r.value)
+        elif r.claim == "at_least":
+            lower[j] = math.log(r.value)
+        elif r.claim == "up_to":
+            upper[j] = math.log(r.value)
+        else:
+            lower[j], upper[j] = math.log(r.low), math.log(r.high)
+    reading_days, reading_pos = np.unique(about, return_inverse=True)
+    return Design(
+        kind=case.trajectory,
+        dates=pd.date_range(case.start, case.horizon, freq="D"),
+        source_names=names,
+        source_declared_bias=declared,
+        source_bias_prior=bias_prior,
+        source_noise_prior=noise,
+        report_index=index,
+        claim=claim,
+        source=np.array([src_pos[r.source] for r in reports]),
+        about_day=about,
+        lead=lead,
+        y=y,
+        lower=lower,
+        upper=upper,
+        reading_days=reading_days,
+        reading_pos=reading_pos,
+        priors=resolve(case),
+    )
+
+
+def _latent_claims(d: Design):
+    """Free latent values for bounds and ranges, with the Jacobian of their transforms."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    cens = d.censored
+    u = pm.Flat("claim_latent_raw", shape=len(cens))
+    lo, hi = d.lower[cens], d.upper[cens]
+    both = np.isfinite(lo) & np.isfinite(hi)
+    only_lo = np.isfinite(lo) & ~both
+    # each branch is well-defined for every element; `where` picks the right one
+    width = np.where(both, hi - lo, 1.0)
+    safe_lo = np.where(np.isfinite(lo), lo, 0.0)
+    safe_hi = np.where(np.isfinite(hi), hi, 0.0)
+    value = pt.where(both, safe_lo + width * pt.sigmoid(u),
+                     pt.where(only_lo, safe_lo + pt.exp(u), safe_hi - pt.exp(u)))
+    log_jac = pt.where(both, np.log(width) + pt.log(pt.sigmoid(u)) + pt.log(pt.sigmoid(-u)), u)
+    pm.Potential("claim_latent_jacobian", log_jac.sum())
+    return value
+
+
+DENSE_MAX_DAYS = 150  # above this many reading days the O(days) filter beats the O(days^3) factor
+
+
+def build_model(d: Design, fixed: dict | None = None, method: str = "filter"):
+    """Build the PyMC model for a design.
+
+    Parameters
+    ----------
+    d : Design
+    fixed : dict, optional
+        Parameters held at known values instead of sampled (names as in the
+        posterior: ``wander``, ``drift``, ``log_ceiling``, ``halfway_days``,
+        ``bias_scale``, ``noise``, ``projection_bias``, ``projection_noise``).
+        Used to check the model against exact answers.
+    method : {"auto", "dense", "filter"}
+        How the trajectory is integrated out: a dense Cholesky factor over
+        reading days, or a Kalman filter (``auto`` picks by the number of days).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    fixed = dict(fixed or {})
+    P = d.priors["params"]
+    S = len(d.source_names)
+    coords = {"source": d.source_names}
+
+    def param(name, make):
+        if name in fixed:
+            return pm.Deterministic(name, pt.as_tensor_variable(np.asarray(fixed[name], float)),
+                                    dims="source" if np.ndim(fixed[name]) else None)
+        return make()
+
+    with pm.Model(coords=coords) as model:
+        trend = {"wander": param("wander", lambda: pm.LogNormal("wander", *P["wander"]))}
+        if d.kind == "random_walk":
+            trend["drift"] = param("drift", lambda: pm.Normal("drift", *P["drift"]))
+        else:
+            trend["log_ceiling"] = param("log_ceiling", lambda: pm.Normal("log_ceiling", *P["ceiling"]))
+            trend["halfway_days"] = param("halfway_days", lambda: pm.LogNormal("halfway_days", *P["halfway_days"]))
+
+        # Source biases: declared ones keep their own prior, the rest pool around
+        # a common centre with an uncertain scale. Scale priors are LogNormal so
+        # the density vanishes at zero (no funnel, no collapse onto one source).
+        bias_z = pm.Normal("bias_z", 0.0, 1.0, dims="source")
+        bias_scale = param("bias_scale", lambda: pm.LogNormal(
+            "bias_scale", math.log(P["source_bias"][1]), P["source_bias_scale_spread"]))
+        pooled = P["source_bias"][0] + bias_scale * bias_z
+        own = d.source_bias_prior[:, 0] + d.source_bias_prior[:, 1] * bias_z
+        bias = pm.Deterministic("bias", pt.where(d.source_declared_bias, own, pooled), dims="source")
+
+        if "noise" in fixed:
+            noise = param("noise", None)
+        else:
+            noise_case = pm.Normal("noise_case", 0.0, NOISE_POOL_SD)
+            noise_z = pm.Normal("noise_z", 0.0, 1.0, dims="source")
+            noise = pm.Deterministic(
+                "noise",
+                pt.exp(np.log(d.source_noise_prior[:, 0]) + noise_case + d.source_noise_prior[:, 1] * noise_z),
+                dims="source",
+            )
+
+        offset = bias[d.source]
+        var = noise[d.source] ** 2
+        if d.has_projections:
+            is_proj = (d.claim == KIND_CODE["projection"]).astype(float)
+            proj_bias = param("projection_bias", lambda: pm.Normal("projection_bias", *P["projection_bias"]))
+            proj_noise = param("projection_noise", lambda: pm.LogNormal("projection_noise", *P["projection_noise"]))
+            offset = offset + is_proj * proj_bias
+            var = var + is_proj * proj_noise**2 * (d.lead / 30.0)
+
+        y = pt.as_tensor_variable(np.nan_to_num(d.y))
+        if len(d.censored):
+            y = pt.set_subtensor(y[d.censored], _latent_claims(d))
+
+        # Collapse all readings of the same day into one precision-weighted
+        # reading (exact), so the filter runs over reading days, not reports.
+        k = len(d.reading_days)
+        w = 1.0 / var
+        z = y - offset
+        w_day = pt.inc_subtensor(pt.zeros(k)[d.reading_pos], w)
+        day_mean = pt.inc_subtensor(pt.zeros(k)[d.reading_pos], w * z) / w_day
+        resid = z - day_mean[d.reading_pos]
+        within = (-0.5 * (kalman.LOG_2PI + pt.log(var)) - 0.5 * w * resid**2).sum() + (
+            0.5 * (kalman.LOG_2PI - pt.log(w_day))
+        ).sum()
+        day_mean = pm.Deterministic("reading_mean", day_mean)
+        day_var = pm.Deterministic("reading_var", 1.0 / w_day)
+
+        m0, sd0 = P["level"]
+        if method == "auto":
+            method = "dense" if k <= DENSE_MAX_DAYS else "filter"
+        if method == "dense":
+            ll = kalman.loglik_dense_pytensor(d.kind, trend, d.reading_days, day_mean, day_var, m0, sd0**2)
+        elif method == "filter":
+            gaps = np.diff(np.concatenate([[0], d.reading_days])).astype(float)
+            a, c, q = kalman.transition(d.kind, trend, gaps)
+            a = pt.as_tensor_variable(a) * pt.ones(k)
+            ll = kalman.loglik_pytensor(a, c * pt.ones(k), q * pt.ones(k), day_mean, day_var, m0, sd0**2)
+        else:
+            raise ValueError(f"unknown method {method!r}")
+        pm.Potential("claims", within + ll)
+    return model

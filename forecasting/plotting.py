@@ -1,0 +1,119 @@
+"""Plots of a fitted forecast. Plotting code never samples: it reads a Forecast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Okabe-Ito: distinguishable under the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+FAN = "#4C72B0"
+KIND_MARKER = {"approximately": "o", "at_least": "^", "up_to": "v", "between": "s", "projection": "D"}
+
+
+def _source_colours(names):
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def fan_chart(forecast, ax=None, *, log_scale=None, show_ignored=True):
+    """Fan chart of the true level (50% and 90% bands) with every report drawn by its kind.
+
+    Point claims are dots, ``at_least``/``up_to`` are arrows from the bound,
+    ``between`` claims are bars, and projections are diamonds at their target
+    date linked by a dotted line to the day they were made. Reports after
+    ``as_of`` (not used by the fit) are drawn hollow in grey.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    case = forecast.case
+    traj = forecast.trajectory()
+    dates = pd.to_datetime(traj["date"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
+    ax.fill_between(dates, traj.q05, traj.q95, color=FAN, alpha=0.18, lw=0, label="90% interval")
+    ax.fill_between(dates, traj.q25, traj.q75, color=FAN, alpha=0.35, lw=0, label="50% interval")
+    ax.plot(dates, traj.q50, color=FAN, lw=2, label="median")
+
+    colours = _source_colours([s.name for s in case.sources])
+    values = []
+    for r in case.reports:
+        used = case.as_of is None or r.date <= case.as_of
+        if not used and not show_ignored:
+            continue
+        col = colours[r.source] if used else "0.6"
+        face = col if used else "none"
+        x = pd.Timestamp(r.about)
+        if r.claim == "between":
+            ax.vlines(x, r.low, r.high, color=col, lw=3, alpha=0.8)
+            ax.plot([x, x], [r.low, r.high], "_", color=col, ms=10)
+            values += [r.low, r.high]
+            continue
+        values.append(r.value)
+        if r.claim in ("at_least", "up_to"):
+            up = r.claim == "at_least"
+            ax.annotate("", xy=(x, r.value * (1.6 if up else 1 / 1.6)), xytext=(x, r.value),
+                        arrowprops={"arrowstyle": "-|>", "color": col, "lw": 1.5})
+        if r.claim == "projection":
+            ax.plot([pd.Timestamp(r.date), x], [r.value, r.value], ":", color=col, lw=1)
+            ax.plot(pd.Timestamp(r.date), r.value, "|", color=col, ms=8)
+        ax.plot(x, r.value, KIND_MARKER[r.claim], mfc=face, mec=col, color=col, ms=7, zorder=3)
+
+    lo = min(np.min(traj.q05), min(values))
+    hi = max(np.max(traj.q95), max(values))
+    if log_scale is None:
+        log_scale = hi / max(lo, 1e-12) > 30
+    if log_scale:
+        ax.set_yscale("log")
+        floor = max(traj.q05.min() / 3, 1e-12)
+        ax.set_ylim(bottom=min(floor, np.min([v for v in values if v > floor] or [floor])))
+    else:
+        ax.set_ylim(bottom=0)
+    if case.as_of is not None:
+        ax.axvline(pd.Timestamp(case.as_of), color="0.3", ls="--", lw=1)
+        ax.annotate(f"as of {case.as_of}", (pd.Timestamp(case.as_of), 1.0), xycoords=("data", "axes fraction"),
+                    ha="right", va="top", fontsize=8, rotation=90, color="0.3")
+    ax.set_xlim(dates.iloc[0], dates.iloc[-1])
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator())
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.set_ylabel(f"{case.unit} (true level)")
+    ax.set_xlabel("date")
+    ax.set_title(case.name)
+    ax.grid(alpha=0.3)
+
+    band = ax.get_legend_handles_labels()
+    kinds = sorted({r.claim for r in case.reports}, key=list(KIND_MARKER).index)
+    kind_handles = [Line2D([], [], marker=KIND_MARKER[k], ls="", color="0.3", label=k.replace("_", " "))
+                    for k in kinds]
+    used_sources = [s.name for s in case.sources if any(r.source == s.name for r in case.reports)]
+    src_handles = [Line2D([], [], marker="o", ls="", color=colours[n], label=n) for n in used_sources]
+    first = ax.legend(band[0] + kind_handles, band[1] + [h.get_label() for h in kind_handles],
+                      loc="upper left", fontsize=8, title="posterior / claim kind", title_fontsize=8)
+    ax.add_artist(first)
+    ax.legend(handles=src_handles, loc="lower right", fontsize=7, title="source", title_fontsize=8, ncol=2)
+    return ax
+
+
+def sources_forest(forecast, axes=None):
+    """Forest plot of each source's bias (claimed/true) and noise with 90% intervals."""
+    import matplotlib.pyplot as plt
+
+    df = forecast.sources()
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(df) + 1.5), sharey=True, layout="constrained")
+    y = np.arange(len(df))[::-1]
+    for ax, col, label in ((axes[0], "bias", "bias: claimed / true (log scale)"),
+                           (axes[1], "noise", "noise: sd of log error")):
+        ax.hlines(y, df[f"{col}_q05"], df[f"{col}_q95"], color=FAN, lw=2)
+        ax.plot(df[f"{col}_median"], y, "o", color=FAN)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_xscale("log")
+    axes[0].axvline(1, color="0.4", ls="--", lw=1)
+    axes[0].set_yticks(y, [f"{s} ({g})" if g else s for s, g in zip(df.source, df.grade)])
+    return axes

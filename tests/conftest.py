@@ -1,0 +1,7 @@
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import warnings  # noqa: E402
+
+warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor", category=FutureWarning)
