@@ -40,8 +40,8 @@ def _build(cls, table, *, entry, file):
         raise e.located(file=file, entry=entry) from None
 
 
-def _clean(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _clean(value, nan_is_empty=False):
+    if value is None or (nan_is_empty and isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str) and not value.strip():
         return None
@@ -58,12 +58,14 @@ def _number(value, *, entry, field, file):
     return value
 
 
-def reports_from_rows(rows, *, file=None, entry="row {i}", first=2) -> list[Report]:
+def reports_from_rows(rows, *, file=None, entry="row {i}", first=2, nan_is_empty=False) -> list[Report]:
     """Build reports from mappings with the case-file field names."""
     out = []
     for i, row in enumerate(rows):
         where = entry.format(i=i + first)
-        row = {k: _clean(v) for k, v in dict(row).items() if k is not None}
+        if not isinstance(row, dict):
+            raise CaseError(f"got {type(row).__name__}", file=file, entry=where, expected="a table of report fields")
+        row = {k: _clean(v, nan_is_empty) for k, v in row.items() if k is not None}
         _check_keys(row, REPORT_KEYS, entry=where, file=file)
         row = {k: v for k, v in row.items() if v is not None}
         for k in ("value", "low", "high"):
@@ -96,7 +98,8 @@ def read_reports_csv(path) -> list[Report]:
 
 def reports_from_frame(df) -> list[Report]:
     """Build reports from a pandas DataFrame with the case-file column names."""
-    return reports_from_rows(df.to_dict("records"), file="DataFrame", entry="row {i}", first=0)
+    # a DataFrame marks empty cells (e.g. `value` of a `between` row) with NaN
+    return reports_from_rows(df.to_dict("records"), file="DataFrame", entry="row {i}", first=0, nan_is_empty=True)
 
 
 def _read_text(path: Path) -> str:

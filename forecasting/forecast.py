@@ -16,14 +16,6 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 
 
-def _sig(x, digits=6):
-    """Round to significant digits so tables are stable text across platforms."""
-    x = np.asarray(x, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mag = np.where(x == 0, 0, np.floor(np.log10(np.abs(x))))
-    return np.round(x / 10**mag, digits - 1) * 10**mag
-
-
 class Forecast:
     """The result of :func:`forecasting.fit`.
 
@@ -52,9 +44,9 @@ class Forecast:
     def trajectory(self) -> pd.DataFrame:
         """Daily posterior summary of the true level: ``date,mean,q05,q25,q50,q75,q95``."""
         lv = self.level_draws
-        out = pd.DataFrame({"date": self.design.dates.date, "mean": _sig(lv.mean(axis=0))})
+        out = pd.DataFrame({"date": self.design.dates.date, "mean": lv.mean(axis=0)})
         for q, v in zip(QUANTILES, np.quantile(lv, QUANTILES, axis=0)):
-            out[f"q{round(q * 100):02d}"] = _sig(v)
+            out[f"q{round(q * 100):02d}"] = v
         return out
 
     def level_on(self, date) -> np.ndarray:
@@ -84,10 +76,7 @@ class Forecast:
                 "noise_q05": np.quantile(s, 0.05),
                 "noise_q95": np.quantile(s, 0.95),
             })
-        df = pd.DataFrame(rows)
-        num = df.select_dtypes("number").columns.drop("reports")
-        df[num] = df[num].apply(lambda c: _sig(c.astype(float)))
-        return df
+        return pd.DataFrame(rows)
 
     # ------------------------------------------------------------ diagnostics
     def diagnostics(self) -> dict:
@@ -111,8 +100,8 @@ class Forecast:
             "divergences": div,
             "draws": n,
             "chains": int(post.sizes["chain"]),
-            "sampler": self.idata.attrs.get("sampler", ""),
-            "seed": self.idata.attrs.get("seed", None),
+            "sampler": str(self.idata.attrs.get("sampler", "")),
+            "seed": None if self.idata.attrs.get("seed") is None else int(self.idata.attrs["seed"]),
             "thresholds": {"rhat_max": RHAT_MAX, "ess_bulk_min": ESS_MIN, "divergences": 0},
         }
         problems = []

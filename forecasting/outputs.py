@@ -52,12 +52,12 @@ def write_outputs(forecast, out, *, comparison=None, force=False) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        forecast.trajectory().to_csv(tmp / "trajectory.csv", index=False)
-        forecast.sources().to_csv(tmp / "sources.csv", index=False)
+        forecast.trajectory().to_csv(tmp / "trajectory.csv", index=False, float_format="%.6g")
+        forecast.sources().to_csv(tmp / "sources.csv", index=False, float_format="%.6g")
         diag = forecast.diagnostics()
         (tmp / "diagnostics.json").write_text(json.dumps(diag, indent=2) + "\n")
         if comparison is not None:
-            comparison.to_csv(tmp / "model_comparison.csv")
+            comparison.to_csv(tmp / "model_comparison.csv", float_format="%.6g")
         forecast.save(tmp / "posterior.nc")
         ax = fan_chart(forecast)
         if not diag["converged"]:

@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 
 # Okabe-Ito: distinguishable under the common colour-vision deficiencies.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+# (Its yellow is left out: it vanishes on white.) Past 7 sources markers turn hollow.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
 FAN = "#4C72B0"
 KIND_MARKER = {"approximately": "o", "at_least": "^", "up_to": "v", "between": "s", "projection": "D"}
 
 
-def _source_colours(names):
-    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+def _source_styles(names):
+    """Colour and whether the marker is filled, per source."""
+    return {n: (PALETTE[i % len(PALETTE)], (i // len(PALETTE)) % 2 == 0) for i, n in enumerate(names)}
 
 
 def fan_chart(forecast, ax=None, *, log_scale=None, show_ignored=True):
@@ -35,20 +37,24 @@ def fan_chart(forecast, ax=None, *, log_scale=None, show_ignored=True):
     traj = forecast.trajectory()
     dates = pd.to_datetime(traj["date"])
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
+        _, ax = plt.subplots(figsize=(12, 5.5), layout="constrained")
     ax.fill_between(dates, traj.q05, traj.q95, color=FAN, alpha=0.18, lw=0, label="90% interval")
     ax.fill_between(dates, traj.q25, traj.q75, color=FAN, alpha=0.35, lw=0, label="50% interval")
     ax.plot(dates, traj.q50, color=FAN, lw=2, label="median")
 
-    colours = _source_colours([s.name for s in case.sources])
-    values = []
+    styles = _source_styles([s.name for s in case.sources])
+    floor = max(float(traj.q05.min()) / 5, 1e-12)
+    values, below = [], []
     for r in case.reports:
         used = case.as_of is None or r.date <= case.as_of
         if not used and not show_ignored:
             continue
-        col = colours[r.source] if used else "0.6"
-        face = col if used else "none"
+        col, filled = styles[r.source] if used else ("0.6", False)
+        face = col if filled else "white"
         x = pd.Timestamp(r.about)
+        if r.claim != "between" and r.value < floor:
+            below.append((x, r, col))  # e.g. a denial coded as "up to 1": drawn on the bottom edge
+            continue
         if r.claim == "between":
             ax.vlines(x, r.low, r.high, color=col, lw=3, alpha=0.8)
             ax.plot([x, x], [r.low, r.high], "_", color=col, ms=10)
@@ -64,16 +70,19 @@ def fan_chart(forecast, ax=None, *, log_scale=None, show_ignored=True):
             ax.plot(pd.Timestamp(r.date), r.value, "|", color=col, ms=8)
         ax.plot(x, r.value, KIND_MARKER[r.claim], mfc=face, mec=col, color=col, ms=7, zorder=3)
 
-    lo = min(np.min(traj.q05), min(values))
-    hi = max(np.max(traj.q95), max(values))
+    lo = min([float(traj.q05.min())] + values)
+    hi = max([float(traj.q95.max())] + values)
     if log_scale is None:
         log_scale = hi / max(lo, 1e-12) > 30
     if log_scale:
         ax.set_yscale("log")
-        floor = max(traj.q05.min() / 3, 1e-12)
-        ax.set_ylim(bottom=min(floor, np.min([v for v in values if v > floor] or [floor])))
+        ax.set_ylim(lo / 1.5, hi * 2)
     else:
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, hi * 1.1)
+    for x, r, col in below:
+        ax.plot(x, 0.0, "v", color=col, ms=8, clip_on=False, transform=ax.get_xaxis_transform())
+        ax.annotate(f"{r.source}: {r.describe()}", (x, 0.02), xycoords=("data", "axes fraction"),
+                    rotation=90, fontsize=7, color=col, va="bottom", ha="right")
     if case.as_of is not None:
         ax.axvline(pd.Timestamp(case.as_of), color="0.3", ls="--", lw=1)
         ax.annotate(f"as of {case.as_of}", (pd.Timestamp(case.as_of), 1.0), xycoords=("data", "axes fraction"),
@@ -91,11 +100,14 @@ def fan_chart(forecast, ax=None, *, log_scale=None, show_ignored=True):
     kind_handles = [Line2D([], [], marker=KIND_MARKER[k], ls="", color="0.3", label=k.replace("_", " "))
                     for k in kinds]
     used_sources = [s.name for s in case.sources if any(r.source == s.name for r in case.reports)]
-    src_handles = [Line2D([], [], marker="o", ls="", color=colours[n], label=n) for n in used_sources]
+    src_handles = [Line2D([], [], marker="o", ls="", color=styles[n][0], mfc=styles[n][0] if styles[n][1] else "white",
+                          label=n) for n in used_sources]
     first = ax.legend(band[0] + kind_handles, band[1] + [h.get_label() for h in kind_handles],
-                      loc="upper left", fontsize=8, title="posterior / claim kind", title_fontsize=8)
+                      loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="posterior / claim kind",
+                      title_fontsize=8)
     ax.add_artist(first)
-    ax.legend(handles=src_handles, loc="lower right", fontsize=7, title="source", title_fontsize=8, ncol=2)
+    ax.legend(handles=src_handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, title="source",
+              title_fontsize=8)
     return ax
 
 
