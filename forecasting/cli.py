@@ -57,6 +57,10 @@ def _say(args, msg):
 
 
 def _run(args) -> int:
+    if args.quiet:
+        import logging
+
+        logging.getLogger("pymc").setLevel(logging.ERROR)
     from .casefile import builtin_case, load_case
     from .compare import compare
     from .fit import fit

@@ -57,7 +57,7 @@ def tiny_case(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_run(tiny_case, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
-    rc = main(["run", str(tiny_case), "--out", str(out), "--seed", "5", "--allow-unconverged", *FAST])
+    rc = main(["run", str(tiny_case), "--out", str(out), "--seed", "5", "--allow-unconverged", "--compare", *FAST])
     return rc, out
 
 
@@ -73,6 +73,10 @@ def test_run_writes_every_output(tiny_run):
     assert (q[:, 1:] >= q[:, :-1]).all() and (q > 0).all()
     diag = json.loads((out / "diagnostics.json").read_text())
     assert {"rhat_max", "ess_bulk_min", "divergences", "converged"} <= diag.keys()
+    comparison = pd.read_csv(out / "model_comparison.csv", index_col=0)
+    assert set(comparison.index) == {"random_walk", "saturating"}
+    assert {"elpd_loo", "p_loo", "elpd_diff", "weight", "se", "warning"} <= set(comparison.columns)
+    assert comparison["elpd_diff"].min() == 0 and (comparison["weight"].between(0, 1)).all()
     sources = pd.read_csv(out / "sources.csv")
     assert set(sources.source) == {"A", "B"}
     assert (sources.bias_q05 <= sources.bias_median).all() and (sources.bias_median <= sources.bias_q95).all()
