@@ -212,7 +212,7 @@ def builtin_case_path(name: str = "nk_troops_2024") -> Path:
 
 def case_to_dict(case: Case) -> dict:
     """A case as plain data (dates as ISO text), the inverse of :func:`case_from_dict`."""
-    iso = lambda d: d.isoformat() if isinstance(d, dt.date) else d  # noqa: E731
+    iso = lambda d: d.isoformat() if isinstance(d, dt.date) else d
     head = {"name": case.name, "unit": case.unit, "start": iso(case.start), "horizon": iso(case.horizon),
             "trajectory": case.trajectory}
     if case.description:

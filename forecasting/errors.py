@@ -33,7 +33,7 @@ class CaseError(ValueError):
             msg = f"{msg}; expected {self.expected}"
         return f"{loc}: {msg}" if loc else msg
 
-    def located(self, *, file=None, entry=None) -> "CaseError":
+    def located(self, *, file=None, entry=None) -> CaseError:
         """Return a copy with the file (and entry) filled in where missing."""
         return CaseError(
             self.problem,

@@ -145,7 +145,7 @@ class Report:
     note: str = ""
 
     def __post_init__(self):
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        set_ = lambda k, v: object.__setattr__(self, k, v)
         set_("date", _date(self.date, "date"))
         set_("source", _text(self.source, "source"))
         claim = self.claim
@@ -238,7 +238,7 @@ class Case:
     sources_declared: bool = False
 
     def __post_init__(self):
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        set_ = lambda k, v: object.__setattr__(self, k, v)
         set_("name", _text(self.name, "name"))
         set_("unit", _text(self.unit, "unit"))
         set_("description", _text(self.description, "description", required=False))
@@ -303,11 +303,11 @@ class Case:
         """Number of days on the trajectory grid (start to horizon inclusive)."""
         return (self.horizon - self.start).days + 1
 
-    def with_(self, **changes) -> "Case":
+    def with_(self, **changes) -> Case:
         """Return a copy with fields changed (e.g. ``as_of``, ``reports``)."""
         return replace(self, **changes)
 
-    def add_report(self, report: Report) -> "Case":
+    def add_report(self, report: Report) -> Case:
         """Return a copy with one more report."""
         return replace(self, reports=self.reports + (report,))
 

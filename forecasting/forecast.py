@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .model import Design, design
+from .model import Design
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 RHAT_MAX = 1.01
@@ -133,7 +133,7 @@ class Forecast:
         idata.to_netcdf(str(path), engine="h5netcdf")
 
     @classmethod
-    def load(cls, path) -> "Forecast":
+    def load(cls, path) -> Forecast:
         """Load a saved forecast; every table is rebuilt from it without resampling."""
         import arviz as az
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import kalman
-from .priors import noise_prior, resolve, log_normal_from_range
+from .priors import log_normal_from_range, noise_prior, resolve
 
 KIND_CODE = {"approximately": 0, "at_least": 1, "up_to": 2, "between": 3, "projection": 4}
 CENSORED = ("at_least", "up_to", "between")
@@ -167,7 +167,7 @@ def build_model(d: Design, fixed: dict | None = None, method: str = "filter"):
 
     fixed = dict(fixed or {})
     P = d.priors["params"]
-    S = len(d.source_names)
+
     coords = {"source": d.source_names}
 
     def param(name, make):

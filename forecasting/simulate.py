@@ -21,7 +21,7 @@ def simulate_trajectory(kind, params, days, x0, rng) -> np.ndarray:
     return x
 
 
-def simulate_case(*, rng, days=90, kind="random_walk", params=None, x0=math.log(3000.0),
+def simulate_case(*, rng, days=90, kind="random_walk", params=None, x0=None,
                   sources=None, n_reports=40, kinds=("approximately", "at_least", "up_to", "between"),
                   start=dt.date(2024, 1, 1), name="simulated"):
     """Simulate a case: a true path, then claims drawn from each source's bias and noise.
@@ -35,6 +35,7 @@ def simulate_case(*, rng, days=90, kind="random_walk", params=None, x0=math.log(
     truth : dict
         ``log_level`` (array over days), ``bias`` and ``noise`` per source name.
     """
+    x0 = math.log(3000.0) if x0 is None else x0
     params = params or {"wander": 0.02, "drift": 0.005}
     sources = sources or {"A": (0.0, 0.1), "B": (0.2, 0.2), "C": (-0.2, 0.3)}  # name: (log bias, noise)
     x = simulate_trajectory(kind, params, days, x0, rng)

@@ -2,6 +2,6 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import warnings  # noqa: E402
+import warnings
 
 warnings.filterwarnings("ignore", message="ArviZ is undergoing a major refactor", category=FutureWarning)

@@ -117,7 +117,7 @@ def test_projection_moves_target_date_more_than_report_date():
     fixed = _fixed(with_, projection_bias=0.0, projection_noise=0.3)
     f0 = fit(without, fixed={k: v for k, v in fixed.items() if not k.startswith("projection")}, **SETTINGS)
     f1 = fit(with_, fixed=fixed, **SETTINGS)
-    shift = lambda t: np.log(np.median(f1.level_on(day(t))) / np.median(f0.level_on(day(t))))  # noqa: E731
+    shift = lambda t: np.log(np.median(f1.level_on(day(t))) / np.median(f0.level_on(day(t))))
     assert shift(35) > 0.3  # the claim pulls its target date up a lot ...
     assert shift(8) < 0.5 * shift(35)  # ... and the day it was made much less
     assert shift(35) > shift(20) > shift(8)
