@@ -29,4 +29,6 @@ def compare(forecasts: dict):
     with warnings.catch_warnings():
         # ArviZ warns when Pareto k is high; the table's `warning` column says so.
         warnings.simplefilter("ignore", UserWarning)
+        # ArviZ 0.x sorts with pandas' deprecated `inplace`; not ours to fix
+        warnings.filterwarnings("ignore", message="The inplace keyword")
         return az.compare(ids, ic="loo", var_name="claims")
