@@ -11,9 +11,11 @@ from .evidence import CLAIM_KINDS, Case, Report, Source
 from .fit import fit
 from .forecast import Forecast
 from .priors import Priors
+from .scenarios import Driver, Scenario, ScenarioResult, sensitivity, simulate, what_if
 
 __all__ = [
-    "CLAIM_KINDS", "Case", "CaseError", "Forecast", "Priors", "Report", "Source", "builtin_case",
-    "builtin_case_path", "compare", "fit", "load_case", "read_reports_csv", "reports_from_frame",
+    "CLAIM_KINDS", "Case", "CaseError", "Driver", "Forecast", "Priors", "Report", "Scenario", "ScenarioResult",
+    "Source", "builtin_case", "builtin_case_path", "compare", "fit", "load_case", "read_reports_csv",
+    "reports_from_frame", "sensitivity", "simulate", "what_if",
 ]
 __version__ = "0.1.0"

@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import CaseError
 from .evidence import Case, Report, Source, suggest
 from .priors import Priors
+from .scenarios import scenario_to_dict, scenarios_from_rows
 
 CASE_KEYS = ("name", "unit", "start", "horizon", "as_of", "trajectory", "description", "reports_csv")
 SOURCE_KEYS = ("name", "grade", "bias", "rationale")
@@ -153,10 +154,11 @@ def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
     _check_keys(priors_raw, Priors.keys(), entry="priors", file=file)
     priors = _build(Priors, {k: tuple(v) if isinstance(v, list) else v for k, v in priors_raw.items()},
                     entry="priors", file=file)
+    scenarios = scenarios_from_rows(data.get("scenarios", []), file=file)
     fields = {k: v for k, v in head.items() if k != "reports_csv"}
     try:
         return Case(reports=tuple(reports), sources=tuple(sources), priors=priors,
-                    sources_declared=bool(sources_raw), **fields)
+                    sources_declared=bool(sources_raw), scenarios=scenarios, **fields)
     except CaseError as e:
         raise e.located(file=file, entry="case") from None
 
@@ -235,6 +237,8 @@ def case_to_dict(case: Case) -> dict:
     pri = {k: list(getattr(case.priors, k)) for k in Priors.keys() if getattr(case.priors, k) is not None}
     if pri != {k: list(getattr(Priors(), k)) for k in Priors.keys() if getattr(Priors(), k) is not None}:
         out["priors"] = pri
+    if case.scenarios:
+        out["scenarios"] = [scenario_to_dict(s) for s in case.scenarios]
     return out
 
 

@@ -223,6 +223,9 @@ class Case:
         Prior for how the true level moves.
     priors : Priors
         Plain-terms priors for the trajectory and sources.
+    scenarios : sequence of Scenario, optional
+        Dated questions linked to the trajectory (see :mod:`forecasting.scenarios`);
+        they must form a directed acyclic graph and resolve within the case period.
     """
 
     name: str
@@ -236,6 +239,7 @@ class Case:
     priors: Priors = field(default_factory=Priors)
     description: str = ""
     sources_declared: bool = False
+    scenarios: tuple = ()
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)
@@ -281,6 +285,9 @@ class Case:
         set_("sources", sources)
         set_("reports", reports)
         set_("sources_declared", declared)
+        from .scenarios import check_scenarios
+
+        set_("scenarios", check_scenarios(self.scenarios, start=self.start, horizon=self.horizon))
         if not self.active_reports:
             raise CaseError(f"no report was made on or before as_of {self.as_of}", entry="case",
                             field="as_of", expected=f"a date on or after the first report ({min(r.date for r in reports)})")
