@@ -31,6 +31,9 @@ def _parser():
                      help="NUTS implementation (default: nutpie if installed, else pymc)")
     run.add_argument("--compare", action="store_true",
                      help="also fit the other trajectory prior and write model_comparison.csv (PSIS-LOO)")
+    run.add_argument("--what-if", action="append", default=[], metavar="SPEC",
+                     help="a what-if beside the baseline, written to whatif.csv (repeatable): reaches=10000@2024-12-01, "
+                          "stays_below=3000@2024-12-01, event=treaty_in_force[@DATE], prevent=combat")
     run.add_argument("--allow-unconverged", action="store_true", help="exit 0 even if diagnostics fail")
     run.add_argument("--force", action="store_true", help="replace an output directory holding another case")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -81,8 +84,68 @@ def _run(args) -> int:
         _say(args, f"fitting the {other} trajectory for comparison")
         other_fit = fit(case.with_(trajectory=other), **settings)
         comparison = compare({case.trajectory: forecast, other: other_fit})
-    diag = write_outputs(forecast, args.out, comparison=comparison, force=args.force)
+    whatifs = _what_ifs(args, forecast)
+    result, sens = _scenarios(args, forecast)
+    diag = write_outputs(forecast, args.out, comparison=comparison, scenarios=result, sensitivity=sens,
+                         what_ifs=whatifs, force=args.force)
     return _finish(args, diag)
+
+
+WHAT_IF_KEYS = ("reaches", "stays_below", "event", "prevent")
+
+
+def parse_what_if(spec: str) -> dict:
+    """``reaches=10000@2024-12-01`` -> ``{"reaches": (10000.0, "2024-12-01")}`` (no eval)."""
+    from .errors import CaseError
+    from .evidence import suggest
+
+    key, sep, rest = spec.partition("=")
+    key = key.strip()
+    if not sep or key not in WHAT_IF_KEYS:
+        raise CaseError(f"cannot read {spec!r}{suggest(key, WHAT_IF_KEYS)}", entry="--what-if",
+                        expected="reaches=VALUE[@DATE], stays_below=VALUE[@DATE], event=NAME[@DATE] or prevent=NAME")
+    value, _, date = rest.strip().partition("@")
+    if key in ("reaches", "stays_below"):
+        try:
+            number = float(value.replace(",", ""))
+        except ValueError:
+            raise CaseError(f"got {value!r}", entry="--what-if", field=key, expected="a number") from None
+        return {key: (number, date) if date else number}
+    out = {key: value}
+    if date:
+        if key == "prevent":
+            raise CaseError("prevent takes no date", entry="--what-if", field=key, expected="prevent=NAME")
+        out["event_on"] = date
+    return out
+
+
+def _what_ifs(args, forecast):
+    from .errors import CaseError
+    from .scenarios import what_if
+
+    if not args.what_if:
+        return None
+    if not forecast.case.scenarios:
+        raise CaseError("the case has no scenarios to compare", entry="--what-if", expected="[[scenarios]] in the case")
+    seed = int(forecast.idata.attrs.get("seed", 0))
+    results = []
+    for spec in args.what_if:
+        try:
+            results.append(what_if(forecast, seed=seed, **parse_what_if(spec)))
+        except CaseError as e:
+            raise e.located(entry=f"--what-if {spec}") from None
+    return results
+
+
+def _scenarios(args, forecast):
+    """Scenario probabilities and their sensitivity, seeded like the fit (None without scenarios)."""
+    from .scenarios import sensitivity, simulate
+
+    if not forecast.case.scenarios:
+        return None, None
+    seed = int(forecast.idata.attrs.get("seed", 0))
+    _say(args, f"simulating {len(forecast.case.scenarios)} scenarios")
+    return simulate(forecast, seed=seed), sensitivity(forecast, seed=seed)
 
 
 def _finish(args, diag) -> int:
@@ -105,7 +168,8 @@ def _tables(args) -> int:
     from .outputs import write_outputs
 
     forecast = Forecast.load(args.posterior)
-    diag = write_outputs(forecast, args.out, force=args.force)
+    result, sens = _scenarios(args, forecast)
+    diag = write_outputs(forecast, args.out, scenarios=result, sensitivity=sens, force=args.force)
     args.allow_unconverged = True
     return _finish(args, diag)
 

@@ -129,3 +129,107 @@ def sources_forest(forecast, axes=None):
     axes[0].axvline(1, color="0.4", ls="--", lw=1)
     axes[0].set_yticks(y, [f"{s} ({g})" if g else s for s, g in zip(df.source, df.grade)])
     return axes
+
+
+def _short(text, n=60):
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def scenario_probabilities(result, ax=None):
+    """Each scenario's probability by its resolution date, with its 90% interval, grouped by family."""
+    import matplotlib.pyplot as plt
+
+    table = result.table().sort_values(["family", "probability"], kind="stable").reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.5 * max(len(table), 1) + 1.8), layout="constrained")
+    families = list(dict.fromkeys(table.family))
+    y = np.arange(len(table))[::-1]
+    for fam_i, fam in enumerate(families):
+        rows = table.family == fam
+        col = PALETTE[fam_i % len(PALETTE)]
+        ax.hlines(y[rows], table.lower[rows], table.upper[rows], color=col, lw=3, alpha=0.6)
+        ax.plot(table.probability[rows], y[rows], "o", color=col, label=fam.replace("_", " "))
+    labels = [f"{s}  (by {d})" for s, d in zip(table.scenario, table.resolves_by)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability of the event by its resolution date (dot; bar: 90% interval)")
+    ax.set_title(f"Scenarios: {result.draws:,} simulations, Monte Carlo se ≤ {result.se_bound:.3f}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="family", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def probability_over_time(result, ax=None, unit_dates=None):
+    """P(event by date) curves with 90% bands, one line per scenario."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    curves = result.curves()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 5), layout="constrained")
+    for i, (name, c) in enumerate(curves.groupby("scenario", sort=False)):
+        col = PALETTE[i % len(PALETTE)]
+        d = pd.to_datetime(c.date)
+        ax.plot(d, c.probability, color=col, lw=2, label=name, ls="-" if i < len(PALETTE) else "--")
+        ax.fill_between(d, c.lower, c.upper, color=col, alpha=0.12, lw=0)
+        s = next(s for s in result.scenarios if s.name == name)
+        ax.plot(pd.Timestamp(s.resolves_by), c.probability.iloc[(d <= pd.Timestamp(s.resolves_by)).sum() - 1],
+                "|", color=col, ms=14, mew=2)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("P(event has happened by date)")
+    ax.set_xlabel("date (tick: the scenario's resolution date)")
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title("Probability over time (bands: 90% interval over parameters and trajectory)")
+    return ax
+
+
+def conditional_matrix(result, ax=None):
+    """Heat map of P(row event | column event), each by its own resolution date."""
+    import matplotlib.pyplot as plt
+
+    names = [s.name for s in result.scenarios]
+    happened = result.happened()
+    n = len(names)
+    m = np.full((n, n), np.nan)
+    for j, b in enumerate(names):
+        given = happened[b].to_numpy()
+        if given.any():
+            for i, a in enumerate(names):
+                m[i, j] = happened[a].to_numpy()[given].mean()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 * n + 3, 0.8 * n + 2), layout="constrained")
+    im = ax.imshow(m, vmin=0, vmax=1, cmap="viridis")
+    for i in range(n):
+        for j in range(n):
+            if np.isfinite(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if m[i, j] < 0.6 else "black")
+    ax.set_xticks(range(n), names, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(n), names, fontsize=8)
+    ax.set_xlabel("given this event happened by its date")
+    ax.set_ylabel("probability of this event by its date")
+    ax.figure.colorbar(im, ax=ax, label="conditional probability")
+    ax.set_title("P(row | column); the diagonal is 1")
+    return ax
+
+
+def tornado(sensitivity_table, ax=None, top=15):
+    """Tornado plot: how far each probability moves across each elicited parameter's range."""
+    import matplotlib.pyplot as plt
+
+    t = sensitivity_table.sort_values("swing", key=abs, ascending=False, kind="stable").head(top).iloc[::-1]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.4 * max(len(t), 1) + 1.8), layout="constrained")
+    y = np.arange(len(t))
+    ax.barh(y, t.at_low - t.baseline, left=t.baseline, color=PALETTE[0], label="parameter at the low end")
+    ax.barh(y, t.at_high - t.baseline, left=t.baseline, color=PALETTE[1], label="parameter at the high end")
+    ax.plot(t.baseline, y, "|", color="black", ms=12)
+    ax.set_yticks(y, [f"{_short(p, 70)} → {s}" for p, s in zip(t.parameter, t.scenario)], fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability of the scenario (black tick: baseline)")
+    ax.set_title(f"Sensitivity: the {len(t)} largest swings")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return ax

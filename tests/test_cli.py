@@ -142,8 +142,45 @@ def test_bad_input_exits_2_without_traceback(tmp_path, content, words):
 def test_builtin_case_default_settings_converge(tmp_path):
     """The flagship case with default settings: zero divergences, R-hat <= 1.01, ESS >= 400 every day."""
     out = tmp_path / "flagship"
-    assert main(["run", "--out", str(out), "--seed", "1", "--quiet"]) == 0
+    assert main(["run", "--out", str(out), "--seed", "1", "--quiet", "--what-if", "reaches=15000@2024-12-01",
+                 "--what-if", "prevent=combat"]) == 0
     diag = json.loads((out / "diagnostics.json").read_text())
     assert diag["divergences"] == 0
     assert diag["rhat_max"] <= 1.01
     assert diag["ess_bulk_min_trajectory"] >= 400 and diag["ess_bulk_min"] >= 400
+    scen = pd.read_csv(out / "scenarios.csv")
+    assert list(scen.columns[:6]) == ["scenario", "question", "resolves_by", "probability", "lower", "upper"]
+    assert len(scen) >= 7 and (scen.se < 0.01).all()
+    assert ((scen.lower <= scen.probability) & (scen.probability <= scen.upper)).all()
+    for name in ("scenarios.png", "scenario_curves.png", "scenario_joint.csv", "sensitivity.csv", "sensitivity.png"):
+        assert (out / name).is_file(), name
+    whatif = pd.read_csv(out / "whatif.csv")
+    prevented = whatif[whatif.condition == "combat does not happen"].set_index("scenario")
+    assert prevented.loc["combat", "what_if"] == 0
+    # combat's children have multiplier ranges above 1: preventing it never raises them
+    for child in ("us_long_range", "western_aid_citing", "beyond_kursk"):
+        assert prevented.loc[child, "change"] <= 0
+
+
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("reaches=10000@2024-12-01", {"reaches": (10000.0, "2024-12-01")}),
+        ("stays_below=3,000", {"stays_below": 3000.0}),
+        ("event=treaty_in_force@2024-11-01", {"event": "treaty_in_force", "event_on": "2024-11-01"}),
+        ("prevent=combat", {"prevent": "combat"}),
+    ],
+)
+def test_what_if_specs_parse_without_eval(spec, expected):
+    from forecasting.cli import parse_what_if
+
+    assert parse_what_if(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["reach=5", "reaches=__import__('os')", "prevent=combat@2024-11-01", "nothing"])
+def test_bad_what_if_is_a_case_error(spec):
+    from forecasting import CaseError
+    from forecasting.cli import parse_what_if
+
+    with pytest.raises(CaseError, match="--what-if"):
+        parse_what_if(spec)
