@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import CaseError
-from .evidence import Case, Report, Source, suggest
+from .evidence import Case, Report, Source, check_keys, suggest
 from .priors import Priors
 from .scenarios import scenario_to_dict, scenarios_from_rows
 
@@ -23,15 +23,6 @@ SOURCE_KEYS = ("name", "grade", "bias", "rationale")
 REPORT_KEYS = ("date", "source", "claim", "value", "low", "high", "target", "note")
 TOP_KEYS = ("case", "sources", "reports", "priors", "scenarios", "outcomes")
 BUILTIN = {"nk_troops_2024": "nk_troops_2024.toml"}
-
-
-def _check_keys(table, allowed, *, entry, file):
-    if not isinstance(table, dict):
-        raise CaseError(f"got {type(table).__name__}", file=file, entry=entry, expected="a table")
-    for key in table:
-        if key not in allowed:
-            raise CaseError(f"unknown key {key!r}{suggest(key, allowed)}", file=file, entry=entry, field=key,
-                            expected="one of " + ", ".join(allowed))
 
 
 def _build(cls, table, *, entry, file):
@@ -67,7 +58,7 @@ def reports_from_rows(rows, *, file=None, entry="row {i}", first=2, nan_is_empty
         if not isinstance(row, dict):
             raise CaseError(f"got {type(row).__name__}", file=file, entry=where, expected="a table of report fields")
         row = {k: _clean(v, nan_is_empty) for k, v in row.items() if k is not None}
-        _check_keys(row, REPORT_KEYS, entry=where, file=file)
+        check_keys(row, REPORT_KEYS, entry=where, file=file)
         row = {k: v for k, v in row.items() if v is not None}
         for k in ("value", "low", "high"):
             if k in row:
@@ -121,11 +112,11 @@ def _read_text(path: Path) -> str:
 
 def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
     """Build a case from the parsed content of a case file."""
-    _check_keys(data, TOP_KEYS, entry=None, file=file)
+    check_keys(data, TOP_KEYS, entry=None, file=file)
     head = data.get("case")
     if head is None:
         raise CaseError("missing [case] table", file=file, entry="case", expected="name, unit, start, horizon")
-    _check_keys(head, CASE_KEYS, entry="case", file=file)
+    check_keys(head, CASE_KEYS, entry="case", file=file)
     for key in ("name", "unit", "start", "horizon"):
         if key not in head:
             raise CaseError("missing", file=file, entry="case", field=key)
@@ -134,7 +125,7 @@ def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
         raise CaseError("must be an array of tables", file=file, entry="sources", expected="[[sources]] entries")
     sources = []
     for i, s in enumerate(sources_raw):
-        _check_keys(s, SOURCE_KEYS, entry=f"sources[{i}]", file=file)
+        check_keys(s, SOURCE_KEYS, entry=f"sources[{i}]", file=file)
         if "name" not in s:
             raise CaseError("missing", file=file, entry=f"sources[{i}]", field="name")
         s = dict(s)
@@ -151,7 +142,7 @@ def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
             csv_path = Path(base_dir) / csv_path
         reports += read_reports_csv(csv_path)
     priors_raw = data.get("priors", {})
-    _check_keys(priors_raw, Priors.keys(), entry="priors", file=file)
+    check_keys(priors_raw, Priors.keys(), entry="priors", file=file)
     priors = _build(Priors, {k: tuple(v) if isinstance(v, list) else v for k, v in priors_raw.items()},
                     entry="priors", file=file)
     scenarios = scenarios_from_rows(data.get("scenarios", []), file=file)

@@ -29,6 +29,16 @@ def suggest(word: str, options) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
+def check_keys(table, allowed, *, entry, file=None):
+    """Raise CaseError unless ``table`` is a dict whose keys are all in ``allowed``."""
+    if not isinstance(table, dict):
+        raise CaseError(f"got {type(table).__name__}", file=file, entry=entry, expected="a table")
+    for key in table:
+        if key not in allowed:
+            raise CaseError(f"unknown key {key!r}{suggest(key, allowed)}", file=file, entry=entry, field=key,
+                            expected="one of " + ", ".join(allowed))
+
+
 def _positive(value, fld: str):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CaseError(f"got {value!r}", field=fld, value=value, expected="a positive number")

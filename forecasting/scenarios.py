@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseError
-from .evidence import _date, _text, suggest
+from .evidence import _date, _text, check_keys, suggest
 from .priors import Z90, log_normal_from_range
 
 FAMILIES = ("escalation", "military_aid", "alliance_realignment", "diplomatic", "trajectory")
@@ -286,12 +286,7 @@ def _family(value) -> str:
 # -------------------------------------------------------------- reading, graph
 def scenario_from_dict(table: dict, *, file=None, entry=None) -> Scenario:
     """Build a scenario from a case file's ``[[scenarios]]`` table (no code is evaluated)."""
-    if not isinstance(table, dict):
-        raise CaseError(f"got {type(table).__name__}", file=file, entry=entry, expected="a table of scenario fields")
-    for key in table:
-        if key not in SCENARIO_KEYS:
-            raise CaseError(f"unknown key {key!r}{suggest(key, SCENARIO_KEYS)}", file=file, entry=entry, field=key,
-                            expected="one of " + ", ".join(SCENARIO_KEYS))
+    check_keys(table, SCENARIO_KEYS, entry=entry, file=file)
     for key in ("name", "question", "family", "resolves_by"):
         if key not in table:
             raise CaseError("missing", file=file, entry=entry, field=key)
