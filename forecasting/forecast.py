@@ -145,7 +145,6 @@ class Forecast:
             raise CaseError("no such file", file=str(path), expected="a posterior.nc written by forecasting")
         try:
             idata = az.from_netcdf(str(path), engine="h5netcdf")
-            idata.load() if hasattr(idata, "load") else None
             case = case_from_plain(json.loads(idata.attrs["case"]), file=str(path))
         except CaseError:
             raise
