@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from .fit import SAMPLERS
+
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNCONVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
@@ -27,8 +29,8 @@ def _parser():
     run.add_argument("--target-accept", type=float, default=0.99, help="NUTS target acceptance (default 0.99)")
     run.add_argument("--as-of", help="use only reports made on or before this date (YYYY-MM-DD)")
     run.add_argument("--trajectory", choices=["saturating", "random_walk"], help="override the case's trajectory prior")
-    run.add_argument("--sampler", choices=["nutpie", "pymc"], default=None,
-                     help="NUTS implementation (default: nutpie if installed, else pymc)")
+    run.add_argument("--sampler", choices=list(SAMPLERS), default=None,
+                     help="NUTS implementation (default: nutpie with the compiled density if installed, else pymc)")
     run.add_argument("--compare", action="store_true",
                      help="also fit the other trajectory prior and write model_comparison.csv (PSIS-LOO)")
     run.add_argument("--what-if", action="append", default=[], metavar="SPEC",

@@ -11,27 +11,42 @@ import xarray as xr
 from . import kalman
 from .model import KIND_CODE, Design, build_model, design
 
-SAMPLERS = ("pymc", "nutpie")
+SAMPLERS = ("nutpie", "nutpie-pytensor", "pymc")
 TRAJECTORY_SEED_OFFSET = 7919  # keeps trajectory draws' stream apart from the sampler's
 
 
-def sample_posterior(model, *, draws, tune, chains, seed, sampler, target_accept, progress):
-    """Run the chosen NUTS implementation and return ArviZ InferenceData."""
-    if sampler == "nutpie":
+def sample_posterior(d: Design, *, draws, tune, chains, seed, sampler, target_accept, progress, fixed=None):
+    """Run the chosen NUTS implementation and return ArviZ InferenceData.
+
+    ``nutpie`` samples the hand-compiled density of :mod:`forecasting.logdensity`
+    (compiled once per machine); ``nutpie-pytensor`` and ``pymc`` sample the PyMC
+    model itself, compiling its graph for each case. All three target the same
+    posterior (checked in ``tests/test_logdensity.py``). Held-fixed parameters
+    need the PyMC model, so ``nutpie`` then falls back to ``nutpie-pytensor``.
+    """
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+    cores = min(chains, os.cpu_count() or 1)
+    if sampler.startswith("nutpie"):
         try:
             import nutpie
         except ImportError:
-            raise ImportError("sampler 'nutpie' needs the nutpie package: pip install 'forecasting[fast]'") from None
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
-        return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
+            raise ImportError(f"sampler {sampler!r} needs the nutpie package: pip install nutpie") from None
+        if sampler == "nutpie" and not fixed:
+            from .logdensity import compile_nutpie
+
+            compiled = compile_nutpie(d)
+        else:
+            compiled = nutpie.compile_pymc_model(build_model(d, fixed=fixed), backend="numba")
+        return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores,
                              seed=seed, target_accept=target_accept, progress_bar=progress)
-    if sampler != "pymc":
-        raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
     import pymc as pm
+
+    model = build_model(d, fixed=fixed)
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*BLAS.*")
-        return pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
+        return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
                          random_seed=seed, target_accept=target_accept, progressbar=progress, model=model,
                          compute_convergence_checks=False)
 
@@ -112,7 +127,8 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
         NUTS settings (per chain).
     seed : int
         Makes the whole fit, trajectory draws included, reproducible.
-    sampler : {"pymc", "nutpie"}
+    sampler : {"nutpie", "nutpie-pytensor", "pymc"}
+        See :func:`sample_posterior`.
     target_accept : float
     progress : bool
         Show the sampler's progress bar.
@@ -126,9 +142,8 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
     from .forecast import Forecast
 
     d = design(case)
-    model = build_model(d, fixed=fixed)
-    idata = sample_posterior(model, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-                             target_accept=target_accept, progress=progress)
+    idata = sample_posterior(d, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+                             target_accept=target_accept, progress=progress, fixed=fixed)
     idata.posterior["log_level"] = draw_trajectories(d, idata.posterior, seed + TRAJECTORY_SEED_OFFSET)
     idata.add_groups(log_likelihood={"claims": pointwise_loglik(d, idata.posterior, idata.posterior["log_level"])})
     idata.attrs["sampler"] = sampler

@@ -1,0 +1,556 @@
+"""The model's log density and its gradient, compiled once with numba.
+
+This is the same density as :func:`forecasting.model.build_model` (the PyMC
+model is the definition; ``tests/test_logdensity.py`` checks the two agree to
+1e-9 at random points, gradients included), written out by hand so that:
+
+* it compiles once per machine (numba's on-disk cache), not once per case or
+  per refit: a new case, a new report or a new ``as_of`` only changes the data
+  arrays passed in, so a warm refit starts sampling at once;
+* one evaluation costs microseconds, linear in reports and reading days
+  (reverse-mode gradient of the Kalman filter, no computation graph).
+
+Unconstrained parameter vector, in this order (PyMC's value variables):
+``log(wander)``, then ``drift`` (random walk) or ``log_ceiling, log(halfway_days)``
+(saturating), ``bias_z[S]``, ``log(bias_scale)``, ``noise_case``, ``noise_z[S]``,
+then ``projection_bias, log(projection_noise)`` if the case has projections,
+then one latent value per bound or range (``claim_latent_raw[C]``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .model import KIND_CODE, NOISE_POOL_SD, Design
+
+try:  # numba comes with nutpie; without it the fast path is unavailable
+    import numba
+
+    _jit = numba.njit(cache=True, fastmath=False, error_model="numpy")
+except ImportError:  # pragma: no cover - exercised only without numba
+    numba = None
+
+    def _jit(f):
+        return f
+
+LOG_2PI = math.log(2 * math.pi)
+LN2 = math.log(2.0)
+
+# columns of the per-report float table
+Y, LO, HI, LEAD30, IS_PROJ = range(5)
+# columns of the per-report int table
+SRC, DAY, CENS = range(3)
+# columns of the per-source table
+DECLARED, OWN_MU, OWN_SD, NOISE_LOG_MEDIAN, NOISE_LOG_SD = range(5)
+# entries of the settings vector
+(KIND, N_SRC, HAS_PROJ, M0, V0, W_MU, W_SD, T1_MU, T1_SD, T2_MU, T2_SD, POOL_MU, BS_MU, BS_SD,
+ PB_MU, PB_SD, PN_MU, PN_SD) = range(18)
+
+
+def pack(d: Design) -> dict:
+    """The design as the flat arrays the compiled density reads."""
+    if d.kind not in ("random_walk", "saturating"):
+        raise ValueError(f"unknown trajectory kind {d.kind!r}")
+    P = d.priors["params"]
+    n = d.n_reports
+    cens = d.censored
+    cens_of = np.full(n, -1, np.int64)
+    cens_of[cens] = np.arange(len(cens))
+    reports = np.zeros((n, 5))
+    reports[:, Y] = np.nan_to_num(d.y)
+    reports[:, LO] = d.lower
+    reports[:, HI] = d.upper
+    reports[:, LEAD30] = d.lead / 30.0
+    reports[:, IS_PROJ] = d.claim == KIND_CODE["projection"]
+    index = np.stack([d.source, d.reading_pos, cens_of], axis=1).astype(np.int64)
+    S = len(d.source_names)
+    sources = np.zeros((S, 5))
+    sources[:, DECLARED] = d.source_declared_bias
+    sources[:, OWN_MU] = d.source_bias_prior[:, 0]
+    sources[:, OWN_SD] = np.where(d.source_declared_bias, d.source_bias_prior[:, 1], 1.0)
+    sources[:, NOISE_LOG_MEDIAN] = np.log(d.source_noise_prior[:, 0])
+    sources[:, NOISE_LOG_SD] = d.source_noise_prior[:, 1]
+    gaps = np.diff(np.concatenate([[0], d.reading_days])).astype(float)
+    t1, t2 = (P["drift"], (0.0, 1.0)) if d.kind == "random_walk" else (P["ceiling"], P["halfway_days"])
+    settings = np.array([
+        0.0 if d.kind == "random_walk" else 1.0, S, float(d.has_projections),
+        P["level"][0], P["level"][1] ** 2, *P["wander"], *t1, *t2,
+        P["source_bias"][0], math.log(P["source_bias"][1]), P["source_bias_scale_spread"],
+        *P.get("projection_bias", (0.0, 1.0)), *P.get("projection_noise", (0.0, 1.0)),
+    ], float)
+    return {"reports": reports, "index": index, "sources": sources, "gaps": gaps, "settings": settings,
+            "n_days": np.int64(len(d.reading_days))}
+
+
+def n_params(d: Design) -> int:
+    """Length of the unconstrained parameter vector."""
+    trend = 2 if d.kind == "random_walk" else 3
+    return trend + 2 * len(d.source_names) + 2 + 2 * d.has_projections + len(d.censored)
+
+
+def param_slices(d: Design) -> dict:
+    """Where each of PyMC's value variables sits in the parameter vector."""
+    S = len(d.source_names)
+    names = (["wander_log__", "drift"] if d.kind == "random_walk"
+             else ["wander_log__", "log_ceiling", "halfway_days_log__"])
+    out, i = {}, 0
+    for name in names:
+        out[name] = slice(i, i + 1)
+        i += 1
+    for name, size in (("bias_z", S), ("bias_scale_log__", 1), ("noise_case", 1), ("noise_z", S)):
+        out[name] = slice(i, i + size)
+        i += size
+    if d.has_projections:
+        out["projection_bias"] = slice(i, i + 1)
+        out["projection_noise_log__"] = slice(i + 1, i + 2)
+        i += 2
+    if len(d.censored):
+        out["claim_latent_raw"] = slice(i, i + len(d.censored))
+    return out
+
+
+@_jit
+def _normal(u, mu, sd, grad, i):
+    z = (u - mu) / sd
+    grad[i] += -z / sd
+    return -0.5 * (LOG_2PI + z * z) - math.log(sd)
+
+
+@_jit
+def _sigmoid(u):
+    if u >= 0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
+
+
+@_jit
+def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: C901 - one pass, kept together
+    """Log density and gradient at ``theta`` (see the module docstring for the layout)."""
+    n = reports.shape[0]
+    S = sources.shape[0]
+    K = n_days
+    grad = np.zeros(theta.shape[0])
+    saturating = settings[KIND] > 0.5
+    has_proj = settings[HAS_PROJ] > 0.5
+
+    # --- parameters and their priors (Normal on the unconstrained scale) ---
+    lp = _normal(theta[0], settings[W_MU], settings[W_SD], grad, 0)
+    wander2 = math.exp(2.0 * theta[0])
+    lp += _normal(theta[1], settings[T1_MU], settings[T1_SD], grad, 1)
+    i = 2
+    if saturating:
+        lp += _normal(theta[2], settings[T2_MU], settings[T2_SD], grad, 2)
+        i = 3
+    i_bz = i
+    i_bs = i_bz + S
+    i_nc = i_bs + 1
+    i_nz = i_nc + 1
+    i_pb = i_nz + S
+    i_lat = i_pb + (2 if has_proj else 0)
+    for s in range(S):
+        lp += _normal(theta[i_bz + s], 0.0, 1.0, grad, i_bz + s)
+        lp += _normal(theta[i_nz + s], 0.0, 1.0, grad, i_nz + s)
+    lp += _normal(theta[i_bs], settings[BS_MU], settings[BS_SD], grad, i_bs)
+    lp += _normal(theta[i_nc], 0.0, NOISE_POOL_SD, grad, i_nc)
+    bias_scale = math.exp(theta[i_bs])
+    pb = 0.0
+    pn2 = 0.0
+    if has_proj:
+        lp += _normal(theta[i_pb], settings[PB_MU], settings[PB_SD], grad, i_pb)
+        lp += _normal(theta[i_pb + 1], settings[PN_MU], settings[PN_SD], grad, i_pb + 1)
+        pb = theta[i_pb]
+        pn2 = math.exp(2.0 * theta[i_pb + 1])
+
+    bias = np.empty(S)
+    noise = np.empty(S)
+    for s in range(S):
+        z = theta[i_bz + s]
+        if sources[s, DECLARED] > 0.5:
+            bias[s] = sources[s, OWN_MU] + sources[s, OWN_SD] * z
+        else:
+            bias[s] = settings[POOL_MU] + bias_scale * z
+        noise[s] = math.exp(sources[s, NOISE_LOG_MEDIAN] + theta[i_nc] + sources[s, NOISE_LOG_SD] * theta[i_nz + s])
+
+    # --- each report's reading: value, offset, variance ---
+    zj = np.empty(n)
+    var = np.empty(n)
+    dy_du = np.zeros(n)
+    for j in range(n):
+        s = index[j, SRC]
+        c = index[j, CENS]
+        if c < 0:
+            y = reports[j, Y]
+        else:
+            u = theta[i_lat + c]
+            lo = reports[j, LO]
+            hi = reports[j, HI]
+            if math.isfinite(lo) and math.isfinite(hi):
+                sg = _sigmoid(u)
+                sgm = _sigmoid(-u)
+                width = hi - lo
+                y = lo + width * sg
+                dy_du[j] = width * sg * sgm
+                lp += math.log(width) + math.log(sg) + math.log(sgm)
+                grad[i_lat + c] += sgm - sg
+            elif math.isfinite(lo):
+                e = math.exp(u)
+                y = lo + e
+                dy_du[j] = e
+                lp += u
+                grad[i_lat + c] += 1.0
+            else:
+                e = math.exp(u)
+                y = hi - e
+                dy_du[j] = -e
+                lp += u
+                grad[i_lat + c] += 1.0
+        proj = reports[j, IS_PROJ]
+        zj[j] = y - bias[s] - proj * pb
+        var[j] = noise[s] ** 2 + proj * pn2 * reports[j, LEAD30]
+
+    # --- merge readings of a day into one precision-weighted reading (exact) ---
+    W = np.zeros(K)
+    Sw = np.zeros(K)
+    for j in range(n):
+        k = index[j, DAY]
+        W[k] += 1.0 / var[j]
+        Sw[k] += zj[j] / var[j]
+    M = Sw / W
+    for j in range(n):
+        r = zj[j] - M[index[j, DAY]]
+        lp += -0.5 * (LOG_2PI + math.log(var[j])) - 0.5 * r * r / var[j]
+    for k in range(K):
+        lp += 0.5 * (LOG_2PI - math.log(W[k]))
+
+    # --- Kalman filter over reading days (forward, keeping what the gradient needs) ---
+    a = np.empty(K)
+    q = np.empty(K)
+    c_ = np.empty(K)
+    log_ceiling = theta[1]
+    if saturating:
+        L = LN2 * math.exp(-theta[2])
+        phi = math.exp(-L)
+        denom = 1.0 - phi * phi
+    else:
+        L = 0.0
+        phi = 0.0
+        denom = 1.0
+    for k in range(K):
+        g = gaps[k]
+        if saturating:
+            a[k] = math.exp(-L * g)
+            c_[k] = (1.0 - a[k]) * log_ceiling
+            q[k] = wander2 * (1.0 - a[k] * a[k]) / denom
+        else:
+            a[k] = 1.0
+            c_[k] = theta[1] * g
+            q[k] = wander2 * g
+    m_prev = np.empty(K)
+    p_prev = np.empty(K)
+    mp = np.empty(K)
+    pp = np.empty(K)
+    sv = np.empty(K)
+    ev = np.empty(K)
+    m = settings[M0]
+    p = settings[V0]
+    for k in range(K):
+        m_prev[k] = m
+        p_prev[k] = p
+        mp[k] = a[k] * m + c_[k]
+        pp[k] = a[k] * a[k] * p + q[k]
+        R = 1.0 / W[k]
+        sv[k] = pp[k] + R
+        ev[k] = M[k] - mp[k]
+        lp += -0.5 * (LOG_2PI + math.log(sv[k]) + ev[k] * ev[k] / sv[k])
+        m = mp[k] + pp[k] / sv[k] * ev[k]
+        p = pp[k] * R / sv[k]
+
+    # --- reverse pass through the filter ---
+    dM = np.zeros(K)
+    dW = np.zeros(K)
+    g_wander2 = 0.0
+    g_t1 = 0.0
+    g_L = 0.0
+    g_phi = 0.0
+    gm = 0.0
+    gp = 0.0
+    for k in range(K - 1, -1, -1):
+        R = 1.0 / W[k]
+        s_ = sv[k]
+        e_ = ev[k]
+        ds = -0.5 * (1.0 / s_ - e_ * e_ / (s_ * s_))
+        de = -e_ / s_
+        dmp = gm
+        dpp = gm * e_ / s_
+        de += gm * pp[k] / s_
+        ds += -gm * pp[k] * e_ / (s_ * s_)
+        dpp += gp * R / s_
+        dR = gp * pp[k] / s_
+        ds += -gp * pp[k] * R / (s_ * s_)
+        dpp += ds
+        dR += ds
+        dM[k] += de
+        dmp -= de
+        da = dmp * m_prev[k] + dpp * 2.0 * a[k] * p_prev[k]
+        dc = dmp
+        dq = dpp
+        gm = dmp * a[k]
+        gp = dpp * a[k] * a[k]
+        dW[k] += -dR * R * R
+        g = gaps[k]
+        if saturating:
+            g_t1 += dc * (1.0 - a[k])
+            da += -dc * log_ceiling
+            g_wander2 += dq * (1.0 - a[k] * a[k]) / denom
+            da += dq * wander2 * (-2.0 * a[k]) / denom
+            g_phi += dq * wander2 * (1.0 - a[k] * a[k]) * 2.0 * phi / (denom * denom)
+            g_L += da * (-g * a[k])
+        else:
+            g_t1 += dc * g
+            g_wander2 += dq * g
+    grad[0] += g_wander2 * 2.0 * wander2
+    grad[1] += g_t1
+    if saturating:
+        g_L += g_phi * (-phi)
+        grad[2] += g_L * (-L)
+
+    # --- reverse pass through the day merge: d/dz_j and d/dvar_j ---
+    # (the within-day term is stationary in M, so M's own derivative there is 0)
+    dS = np.empty(K)
+    for k in range(K):
+        dW[k] += -0.5 / W[k] - dM[k] * M[k] / W[k]
+        dS[k] = dM[k] / W[k]
+    g_bias = np.zeros(S)
+    g_noise = np.zeros(S)
+    g_pb = 0.0
+    g_pn2 = 0.0
+    for j in range(n):
+        k = index[j, DAY]
+        s = index[j, SRC]
+        w = 1.0 / var[j]
+        r = zj[j] - M[k]
+        dz = -w * r + dS[k] * w
+        dw = -0.5 * r * r + dW[k] + dS[k] * zj[j]
+        dv = -0.5 * w - dw * w * w
+        c = index[j, CENS]
+        if c >= 0:
+            grad[i_lat + c] += dz * dy_du[j]
+        g_bias[s] -= dz
+        proj = reports[j, IS_PROJ]
+        g_pb -= proj * dz
+        g_noise[s] += dv * 2.0 * noise[s]
+        g_pn2 += dv * proj * reports[j, LEAD30]
+
+    for s in range(S):
+        z = theta[i_bz + s]
+        if sources[s, DECLARED] > 0.5:
+            grad[i_bz + s] += g_bias[s] * sources[s, OWN_SD]
+        else:
+            grad[i_bz + s] += g_bias[s] * bias_scale
+            grad[i_bs] += g_bias[s] * z * bias_scale
+        gn = g_noise[s] * noise[s]
+        grad[i_nc] += gn
+        grad[i_nz + s] += gn * sources[s, NOISE_LOG_SD]
+    if has_proj:
+        grad[i_pb] += g_pb
+        grad[i_pb + 1] += g_pn2 * 2.0 * pn2
+    return lp, grad
+
+
+def initial_point(d: Design, data: dict, rng: np.random.Generator) -> np.ndarray:
+    """Prior centres on the unconstrained scale, jittered by U(-1, 1) as PyMC does."""
+    st = data["settings"]
+    theta = np.zeros(n_params(d))
+    sl = param_slices(d)
+    theta[sl["wander_log__"]] = st[W_MU]
+    if d.kind == "random_walk":
+        theta[sl["drift"]] = st[T1_MU]
+    else:
+        theta[sl["log_ceiling"]] = st[T1_MU]
+        theta[sl["halfway_days_log__"]] = st[T2_MU]
+    theta[sl["bias_scale_log__"]] = st[BS_MU]
+    if d.has_projections:
+        theta[sl["projection_bias"]] = st[PB_MU]
+        theta[sl["projection_noise_log__"]] = st[PN_MU]
+    return theta + rng.uniform(-1.0, 1.0, theta.shape)
+
+
+@_jit
+def _readings(theta, reports, index, sources, settings, n_days, out):
+    """Write the expanded posterior variables for one draw into ``out`` (see :func:`expanded_layout`)."""
+    n = reports.shape[0]
+    S = sources.shape[0]
+    K = n_days
+    saturating = settings[KIND] > 0.5
+    has_proj = settings[HAS_PROJ] > 0.5
+    i_bz = 3 if saturating else 2
+    i_bs = i_bz + S
+    i_nc = i_bs + 1
+    i_nz = i_nc + 1
+    i_pb = i_nz + S
+    i_lat = i_pb + (2 if has_proj else 0)
+    n_theta = theta.shape[0]
+    # the parameters themselves, on their natural scale
+    for i in range(n_theta):
+        out[i] = theta[i]
+    out[0] = math.exp(theta[0])
+    if saturating:
+        out[2] = math.exp(theta[2])
+    out[i_bs] = math.exp(theta[i_bs])
+    pb = 0.0
+    pn2 = 0.0
+    if has_proj:
+        out[i_pb + 1] = math.exp(theta[i_pb + 1])
+        pb = theta[i_pb]
+        pn2 = math.exp(2.0 * theta[i_pb + 1])
+    o = n_theta
+    for s in range(S):
+        z = theta[i_bz + s]
+        if sources[s, DECLARED] > 0.5:
+            out[o + s] = sources[s, OWN_MU] + sources[s, OWN_SD] * z
+        else:
+            out[o + s] = settings[POOL_MU] + math.exp(theta[i_bs]) * z
+        out[o + S + s] = math.exp(sources[s, NOISE_LOG_MEDIAN] + theta[i_nc] + sources[s, NOISE_LOG_SD] * theta[i_nz + s])
+    o_mean = o + 2 * S
+    o_var = o_mean + K
+    for k in range(K):
+        out[o_mean + k] = 0.0
+        out[o_var + k] = 0.0
+    for j in range(n):
+        s = index[j, SRC]
+        c = index[j, CENS]
+        if c < 0:
+            y = reports[j, Y]
+        else:
+            u = theta[i_lat + c]
+            lo = reports[j, LO]
+            hi = reports[j, HI]
+            if math.isfinite(lo) and math.isfinite(hi):
+                y = lo + (hi - lo) * _sigmoid(u)
+            elif math.isfinite(lo):
+                y = lo + math.exp(u)
+            else:
+                y = hi - math.exp(u)
+        proj = reports[j, IS_PROJ]
+        var = out[o + S + s] ** 2 + proj * pn2 * reports[j, LEAD30]
+        k = index[j, DAY]
+        out[o_var + k] += 1.0 / var  # precision for now
+        out[o_mean + k] += (y - out[o + s] - proj * pb) / var
+    for k in range(K):
+        out[o_mean + k] /= out[o_var + k]
+        out[o_var + k] = 1.0 / out[o_var + k]
+
+
+def expanded_layout(d: Design) -> tuple[list, list]:
+    """Names and shapes of the posterior variables, in the order :func:`_readings` writes them."""
+    names, shapes = [], []
+    for name, s in param_slices(d).items():
+        size = s.stop - s.start
+        names.append(name[: -len("_log__")] if name.endswith("_log__") else name)
+        shapes.append((size,) if name in ("bias_z", "noise_z", "claim_latent_raw") else ())
+    S, K = len(d.source_names), len(d.reading_days)
+    names += ["bias", "noise", "reading_mean", "reading_var"]
+    shapes += [(S,), (S,), (K,), (K,)]
+    return names, shapes
+
+
+def expand(theta: np.ndarray, d: Design, data: dict) -> dict:
+    """The posterior variables (as the PyMC model names them) at one parameter vector."""
+    names, shapes = expanded_layout(d)
+    flat = np.empty(sum(int(np.prod(s)) for s in shapes))
+    _readings(theta, data["reports"], data["index"], data["sources"], data["settings"], data["n_days"], flat)
+    out, i = {}, 0
+    for name, shape in zip(names, shapes):
+        size = int(np.prod(shape))
+        out[name] = flat[i:i + size].reshape(shape) if shape else float(flat[i])
+        i += size
+    return out
+
+
+# --- C entry points for nutpie: the sampler calls these without Python or the GIL ---
+
+if numba is not None:
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _as_pointer(typingctx, address):
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], cgutils.voidptr_t)
+        return types.voidptr(address), codegen
+
+    @numba.njit(cache=True)
+    def _unpack(user_data):
+        # user_data: int64[10] = addresses and sizes of the packed arrays
+        u = numba.carray(user_data, (10,), np.int64)
+        n, S, K = u[1], u[4], u[6]
+        reports = numba.carray(_as_pointer(u[0]), (n, 5), np.float64)
+        index = numba.carray(_as_pointer(u[2]), (n, 3), np.int64)
+        sources = numba.carray(_as_pointer(u[3]), (S, 5), np.float64)
+        gaps = numba.carray(_as_pointer(u[5]), (K,), np.float64)
+        settings = numba.carray(_as_pointer(u[7]), (18,), np.float64)
+        return reports, index, sources, gaps, settings, K, u[8]
+
+    _LOGP_SIG = types.int64(types.uint64, types.CPointer(types.double), types.CPointer(types.double),
+                            types.CPointer(types.double), types.voidptr)
+    _EXPAND_SIG = types.int64(types.uint64, types.uint64, types.CPointer(types.double),
+                              types.CPointer(types.double), types.voidptr)
+
+    @numba.cfunc(_LOGP_SIG, cache=True, error_model="numpy")
+    def _logp_c(dim, x_, out_, logp_, user_data):
+        reports, index, sources, gaps, settings, K, n_expanded = _unpack(user_data)
+        x = numba.carray(x_, (dim,))
+        lp, grad = logp_grad(x, reports, index, sources, gaps, settings, K)
+        if not math.isfinite(lp):
+            return 4
+        out = numba.carray(out_, (dim,))
+        for i in range(dim):
+            if not math.isfinite(grad[i]):
+                return 3
+            out[i] = grad[i]
+        logp_[0] = lp
+        return 0
+
+    @numba.cfunc(_EXPAND_SIG, cache=True, error_model="numpy")
+    def _expand_c(dim, expanded, x_, out_, user_data):
+        reports, index, sources, gaps, settings, K, n_expanded = _unpack(user_data)
+        if expanded != n_expanded:
+            return -1
+        x = numba.carray(x_, (dim,))
+        out = numba.carray(out_, (expanded,))
+        _readings(x, reports, index, sources, settings, K, out)
+        return 0
+
+
+def compile_nutpie(d: Design):
+    """A nutpie model over the compiled density: nothing is compiled per case, only data change."""
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    data = {k: np.ascontiguousarray(v) for k, v in pack(d).items() if k != "n_days"}
+    names, shapes = expanded_layout(d)
+    sizes = [int(np.prod(s)) for s in shapes]
+    n_expanded = sum(sizes)
+    user_data = np.array([data["reports"].ctypes.data, d.n_reports, data["index"].ctypes.data,
+                          data["sources"].ctypes.data, len(d.source_names), data["gaps"].ctypes.data,
+                          len(d.reading_days), data["settings"].ctypes.data, n_expanded, 0], np.int64)
+    full = {**data, "n_days": np.int64(len(d.reading_days))}
+    slices, i = [], 0
+    for size in sizes:
+        slices.append(slice(i, i + size))
+        i += size
+
+    def initial_point_func(seed):
+        return initial_point(d, full, np.random.default_rng(seed))
+
+    dims = {n: ("source",) for n in ("bias_z", "noise_z", "bias", "noise")}
+    dims.update(reading_mean=("reading_day",), reading_var=("reading_day",))
+    coords = {"source": list(d.source_names), "reading_day": d.dates[d.reading_days]}
+    return CompiledPyMCModel(
+        _n_dim=n_params(d), dims=dims, _coords=coords, _shapes=dict(zip(names, shapes)),
+        compiled_logp_func=_logp_c, compiled_expand_func=_expand_c, initial_point_func=initial_point_func,
+        shared_data=data,  # keeps the arrays alive while the sampler reads them through user_data
+        user_data=user_data, n_expanded=n_expanded, shape_info=(names, slices, shapes),
+        logp_func=None, expand_func=None)
