@@ -7,15 +7,25 @@ Data flows one way: evidence (:class:`Case`, :class:`Report`, :class:`Source`)
 from .casefile import builtin_case, builtin_case_path, load_case, read_reports_csv, reports_from_frame
 from .compare import compare
 from .errors import CaseError
-from .evidence import CLAIM_KINDS, Case, Report, Source
+from .evidence import CLAIM_KINDS, Case, Outcome, Report, Source
 from .fit import fit
 from .forecast import Forecast
 from .priors import Priors
 from .scenarios import Driver, Scenario, ScenarioResult, sensitivity, simulate, what_if
+# evaluation: backtests over vintages, what moved the forecast, calibration, batches of fits
+from .backtest import Backtest, backtest
+from .batch import Job, run_batch
+from .calibration import robustness, sbc
+from .influence import influence
+
+# `forecasting.simulate` is also a submodule (simulated cases), and importing it (calibration does) binds
+# the module to this name; bind the function again. Later imports of the submodule leave the name alone.
+from .scenarios import simulate  # noqa: E402, F811
 
 __all__ = [
     "CLAIM_KINDS", "Case", "CaseError", "Driver", "Forecast", "Priors", "Report", "Scenario", "ScenarioResult",
     "Source", "builtin_case", "builtin_case_path", "compare", "fit", "load_case", "read_reports_csv",
     "reports_from_frame", "sensitivity", "simulate", "what_if",
+    "Backtest", "Job", "Outcome", "backtest", "influence", "robustness", "run_batch", "sbc",
 ]
 __version__ = "0.1.0"

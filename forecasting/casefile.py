@@ -14,14 +14,16 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import CaseError
-from .evidence import Case, Report, Source, check_keys, suggest
+from .evidence import Case, Outcome, Report, Source, check_keys, suggest
 from .priors import Priors
 from .scenarios import scenario_to_dict, scenarios_from_rows
 
-CASE_KEYS = ("name", "unit", "start", "horizon", "as_of", "trajectory", "description", "reports_csv")
-SOURCE_KEYS = ("name", "grade", "bias", "rationale")
-REPORT_KEYS = ("date", "source", "claim", "value", "low", "high", "target", "note")
-TOP_KEYS = ("case", "sources", "reports", "priors", "scenarios", "outcomes")
+CASE_KEYS = ("name", "unit", "start", "horizon", "as_of", "trajectory", "description", "reports_csv", "quantity")
+SOURCE_KEYS = ("name", "grade", "bias", "rationale", "noise")
+REPORT_KEYS = ("date", "source", "claim", "value", "low", "high", "target", "note", "cites", "quantity")
+QUANTITY_KEYS = ("name", "relation", "of", "share", "lag", "unit", "description")
+OUTCOME_KEYS = ("scenario", "resolved", "date", "note")
+TOP_KEYS = ("case", "sources", "reports", "priors", "scenarios", "outcomes", "quantities")
 BUILTIN = {"nk_troops_2024": "nk_troops_2024.toml"}
 
 
@@ -50,11 +52,14 @@ def _number(value, *, entry, field, file):
     return value
 
 
-def reports_from_rows(rows, *, file=None, entry="row {i}", first=2, nan_is_empty=False) -> list[Report]:
-    """Build reports from mappings with the case-file field names."""
+def reports_from_rows(rows, *, file=None, entry="row {i}", first=2, nan_is_empty=False, lines=None) -> list[Report]:
+    """Build reports from mappings with the case-file field names.
+
+    ``lines``, if given, are the numbers used in ``entry`` (a CSV row's line in its file).
+    """
     out = []
     for i, row in enumerate(rows):
-        where = entry.format(i=i + first)
+        where = entry.format(i=lines[i] if lines is not None else i + first)
         if not isinstance(row, dict):
             raise CaseError(f"got {type(row).__name__}", file=file, entry=where, expected="a table of report fields")
         row = {k: _clean(v, nan_is_empty) for k, v in row.items() if k is not None}
@@ -78,18 +83,45 @@ def read_reports_csv(path) -> list[Report]:
     """Read reports from a CSV file with the case-file field names as header."""
     path = Path(path)
     text = _read_text(path)
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise CaseError("the file is empty", file=str(path), expected="a header row with date,source,claim,value,...")
+    # strict: a stray quote is an error with its line, not a silently merged cell
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
-        rows = list(reader)
+        header = next(reader, None)
+        if not header or not any(c.strip() for c in header):
+            raise CaseError("the file is empty", file=str(path), entry="header",
+                            expected="a header row with date,source,claim,value,...")
+        header = [c.strip() for c in header]
+        for col in header:
+            if col and col not in REPORT_KEYS:
+                raise CaseError(f"unknown column {col!r}{suggest(col, REPORT_KEYS)}", file=str(path), entry="header",
+                                field=col or None, value=col, expected="columns among " + ", ".join(REPORT_KEYS))
+        twice = sorted({c for c in header if c and header.count(c) > 1})
+        if twice:
+            raise CaseError(f"column {twice[0]!r} appears twice", file=str(path), entry="header", field=twice[0],
+                            expected="each column once")
+        rows, lines = [], []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line between rows is harmless
+            if len(cells) > len(header):
+                raise CaseError(f"{len(cells)} cells but the header has {len(header)} columns", file=str(path),
+                                entry=f"row {reader.line_num}", value=cells,
+                                expected="no more cells than header columns (quote a note containing commas)")
+            # an unnamed column (a trailing comma in the header) may only hold empty cells
+            rows.append({k: v for k, v in zip(header, cells) if k or v.strip()})
+            lines.append(reader.line_num)
     except csv.Error as e:
-        raise CaseError(f"invalid CSV at line {reader.line_num}: {e}", file=str(path)) from None
-    return reports_from_rows(rows, file=str(path))
+        raise CaseError(f"invalid CSV at line {reader.line_num}: {e}", file=str(path), entry=f"row {reader.line_num}",
+                        expected="comma-separated cells, quotes only around whole cells") from None
+    return reports_from_rows(rows, file=str(path), lines=lines)
 
 
 def reports_from_frame(df) -> list[Report]:
     """Build reports from a pandas DataFrame with the case-file column names."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise CaseError(f"got {type(df).__name__}", file="DataFrame", expected="a pandas DataFrame of reports")
     # a DataFrame marks empty cells (e.g. `value` of a `between` row) with NaN
     return reports_from_rows(df.to_dict("records"), file="DataFrame", entry="row {i}", first=0, nan_is_empty=True)
 
@@ -108,6 +140,21 @@ def _read_text(path: Path) -> str:
         line = data[: e.start].count(b"\n") + 1
         raise CaseError(f"not UTF-8 text (byte {e.start}, line {line})", file=str(path),
                         expected="a UTF-8 text file") from None
+
+
+def outcomes_from_rows(rows, *, file=None) -> tuple[Outcome, ...]:
+    """Build outcomes from a case file's ``[[outcomes]]`` array (checked against scenarios by the Case)."""
+    if not isinstance(rows, list):
+        raise CaseError("must be an array of tables", file=file, entry="outcomes", expected="[[outcomes]] entries")
+    out = []
+    for i, row in enumerate(rows):
+        where = f"outcomes[{i}]"
+        check_keys(row, OUTCOME_KEYS, entry=where, file=file)
+        for key in ("scenario", "resolved"):
+            if key not in row:
+                raise CaseError("missing", file=file, entry=where, field=key)
+        out.append(_build(Outcome, row, entry=where, file=file))
+    return tuple(out)
 
 
 def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
@@ -129,29 +176,58 @@ def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
         if "name" not in s:
             raise CaseError("missing", file=file, entry=f"sources[{i}]", field="name")
         s = dict(s)
-        if isinstance(s.get("bias"), list):
-            s["bias"] = tuple(s["bias"])
+        for key in ("bias", "noise"):
+            if isinstance(s.get(key), list):
+                s[key] = tuple(s[key])
         sources.append(_build(Source, s, entry=f"sources[{i}]", file=file))
     reports_raw = data.get("reports", [])
     if not isinstance(reports_raw, list):
         raise CaseError("must be an array of tables", file=file, entry="reports", expected="[[reports]] entries")
     reports = reports_from_rows(reports_raw, file=file, entry="reports[{i}]", first=0)
-    if head.get("reports_csv"):
-        csv_path = Path(head["reports_csv"])
+    if head.get("reports_csv") is not None:
+        raw = head["reports_csv"]
+        if not isinstance(raw, str) or not raw.strip():
+            raise CaseError(f"got {raw!r}", file=file, entry="case", field="reports_csv", value=raw,
+                            expected="the path of a CSV file, relative to the case file")
+        csv_path = Path(raw)
         if not csv_path.is_absolute() and base_dir is not None:
             csv_path = Path(base_dir) / csv_path
+        if not csv_path.is_file():
+            raise CaseError(f"{raw!r}: {'is a directory' if csv_path.is_dir() else 'no such file'} ({csv_path})",
+                            file=file, entry="case", field="reports_csv", value=raw,
+                            expected="the path of a CSV file, relative to the case file")
         reports += read_reports_csv(csv_path)
     priors_raw = data.get("priors", {})
     check_keys(priors_raw, Priors.keys(), entry="priors", file=file)
     priors = _build(Priors, {k: tuple(v) if isinstance(v, list) else v for k, v in priors_raw.items()},
                     entry="priors", file=file)
     scenarios = scenarios_from_rows(data.get("scenarios", []), file=file)
+    outcomes = outcomes_from_rows(data.get("outcomes", []), file=file)
+    quantities = _quantities(data.get("quantities", []), file=file)
     fields = {k: v for k, v in head.items() if k != "reports_csv"}
     try:
         return Case(reports=tuple(reports), sources=tuple(sources), priors=priors,
-                    sources_declared=bool(sources_raw), scenarios=scenarios, **fields)
+                    sources_declared=bool(sources_raw), scenarios=scenarios, outcomes=outcomes,
+                    quantities=quantities, **fields)
     except CaseError as e:
         raise e.located(file=file, entry="case") from None
+
+
+def _quantities(rows, *, file=None):
+    from .quantities import Quantity
+
+    if not isinstance(rows, list):
+        raise CaseError("must be an array of tables", file=file, entry="quantities", expected="[[quantities]] entries")
+    out = []
+    for i, row in enumerate(rows):
+        where = f"quantities[{i}]"
+        check_keys(row, QUANTITY_KEYS, entry=where, file=file)
+        for key in ("name", "relation"):
+            if key not in row:
+                raise CaseError("missing", file=file, entry=where, field=key)
+        row = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+        out.append(_build(Quantity, row, entry=where, file=file))
+    return tuple(out)
 
 
 def load_case(path, *, as_of=None) -> Case:
@@ -212,16 +288,20 @@ def case_to_dict(case: Case) -> dict:
         head["description"] = case.description
     if case.as_of:
         head["as_of"] = iso(case.as_of)
+    if case.quantity != "total":
+        head["quantity"] = case.quantity
     out = {"case": head}
     if case.sources_declared:
         out["sources"] = [
             {k: (list(v) if isinstance(v, tuple) else v) for k, v in
-             (("name", s.name), ("grade", s.grade), ("bias", s.bias), ("rationale", s.rationale)) if v}
+             (("name", s.name), ("grade", s.grade), ("bias", s.bias), ("rationale", s.rationale),
+                           ("noise", s.noise)) if v}
             for s in case.sources
         ]
     out["reports"] = [
         {k: iso(v) for k, v in (("date", r.date), ("source", r.source), ("claim", r.claim), ("value", r.value),
-                                ("low", r.low), ("high", r.high), ("target", r.target), ("note", r.note))
+                                ("low", r.low), ("high", r.high), ("target", r.target), ("note", r.note),
+                                ("cites", r.cites), ("quantity", r.quantity))
          if v not in (None, "")}
         for r in case.reports
     ]
@@ -230,6 +310,13 @@ def case_to_dict(case: Case) -> dict:
         out["priors"] = pri
     if case.scenarios:
         out["scenarios"] = [scenario_to_dict(s) for s in case.scenarios]
+    if case.quantities:
+        out["quantities"] = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(q).items()
+                              if v not in (None, "")} for q in case.quantities]
+    if getattr(case, "outcomes", ()):
+        out["outcomes"] = [{k: iso(v) for k, v in (("scenario", o.scenario), ("resolved", o.resolved),
+                                                   ("date", o.date), ("note", o.note)) if v not in (None, "")}
+                           for o in case.outcomes]
     return out
 
 

@@ -14,6 +14,7 @@ import sys
 from .fit import SAMPLERS
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNCONVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_FAILED_FITS = 4  # `backtest`: some vintages failed (the others are written)
 
 
 def _parser():
@@ -39,6 +40,15 @@ def _parser():
     run.add_argument("--allow-unconverged", action="store_true", help="exit 0 even if diagnostics fail")
     run.add_argument("--force", action="store_true", help="replace an output directory holding another case")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--track-record", metavar="REGISTRY",
+                     help="use sources' track records (a registry written by `forecasting track-record`) as priors")
+    record = sub.add_parser("track-record", help="write each source's fitted bias and noise as a registry (JSON)")
+    record.add_argument("posterior", help="posterior.nc written by `forecasting run`")
+    record.add_argument("--out", required=True, help="registry file to write (JSON)")
+    record.add_argument("--merge", action="store_true",
+                        help="keep the other sources of an existing registry at --out (the newer record wins)")
+    record.add_argument("--quiet", action="store_true")
+    _backtest_parser(sub)
     rebuild = sub.add_parser("tables", help="rebuild every table and plot from a saved posterior.nc")
     rebuild.add_argument("posterior", help="posterior.nc written by `forecasting run`")
     rebuild.add_argument("--out", required=True, help="output directory")
@@ -74,6 +84,8 @@ def _run(args) -> int:
     case = load_case(args.case, as_of=args.as_of) if args.case else builtin_case(as_of=args.as_of)
     if args.trajectory:
         case = case.with_(trajectory=args.trajectory)
+    if args.track_record:
+        case = _with_track_records(args, case)
     sampler = args.sampler or default_sampler()
     settings = dict(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed, sampler=sampler,
                     target_accept=args.target_accept, progress=not args.quiet and sys.stderr.isatty())
@@ -152,6 +164,9 @@ def _scenarios(args, forecast):
 
 def _finish(args, diag) -> int:
     _say(args, f"wrote {args.out}/: trajectory.csv sources.csv diagnostics.json posterior.nc trajectory.png")
+    for note in diag.get("evidence_notes", []):
+        # weak evidence is printed even with --quiet: it changes how far the numbers can be trusted
+        print(f"note: {note}", file=sys.stderr)
     if diag["converged"]:
         _say(args, f"converged: R-hat max {diag['rhat_max']:.3f}, bulk ESS min {diag['ess_bulk_min']:.0f}, "
                    f"{diag['divergences']} divergences")
@@ -165,6 +180,36 @@ def _finish(args, diag) -> int:
     return EXIT_UNCONVERGED
 
 
+def _with_track_records(args, case):
+    """The case with a registry's records as its sources' priors; unmatched records are reported, not fatal."""
+    import warnings
+
+    from .track_records import apply_track_records, load_track_records
+
+    records = load_track_records(args.track_record)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        case = apply_track_records(case, records)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    _say(args, f"track records from {args.track_record}: {len(records) - len(caught)} of {len(records)} used")
+    return case
+
+
+def _track_record(args) -> int:
+    from pathlib import Path
+
+    from .forecast import Forecast
+    from .track_records import load_track_records, merge_track_records, save_track_records, track_records
+
+    records = track_records(Forecast.load(args.posterior))
+    if args.merge and Path(args.out).exists():
+        records = merge_track_records(load_track_records(args.out), records)
+    save_track_records(records, args.out)
+    _say(args, f"wrote {args.out}: track records of {len(records)} sources")
+    return EXIT_OK
+
+
 def _tables(args) -> int:
     from .forecast import Forecast
     from .outputs import write_outputs
@@ -176,6 +221,79 @@ def _tables(args) -> int:
     return _finish(args, diag)
 
 
+def _backtest_parser(sub):
+    bt = sub.add_parser("backtest", help="refit the case at each vintage and score its forecasts (docs/evaluation.md)")
+    bt.add_argument("case", nargs="?", help="case file (TOML); default: the built-in North Korean troops case")
+    bt.add_argument("--every", default="7D", help="time between vintages (default 7D)")
+    bt.add_argument("--start", help="first vintage (default: the first report's date)")
+    bt.add_argument("--end", help="last vintage (default: the day before the last report)")
+    bt.add_argument("--out", default="backtest", help="output directory (default: ./backtest); a rerun skips "
+                                                      "vintages already finished there")
+    bt.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786): run the fits on that cluster")
+    bt.add_argument("--workers", type=int, help="local worker processes (default: one per CPU; 1: in this process)")
+    bt.add_argument("--draws", type=int, default=500, help="posterior draws per chain (default 500)")
+    bt.add_argument("--tune", type=int, default=500, help="tuning steps per chain (default 500)")
+    bt.add_argument("--chains", type=int, default=2, help="chains (default 2)")
+    bt.add_argument("--seed", type=int, default=0, help="random seed")
+    bt.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _backtest(args) -> int:
+    """Backtest a case; the logic lives in forecasting.backtest (this only wires arguments and files)."""
+    from .backtest import Settings, backtest
+    from .casefile import builtin_case, load_case
+    from .errors import CaseError
+
+    for name, least in (("draws", 1), ("tune", 0), ("chains", 1), ("seed", 0), ("workers", 1)):
+        value = getattr(args, name)
+        if value is not None and value < least:
+            raise CaseError(f"got {value}", entry=f"--{name}", value=value, expected=f"a whole number >= {least}")
+    case = load_case(args.case) if args.case else builtin_case()
+    settings = Settings(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
+    try:
+        bt = backtest(case, every=args.every, start=args.start, end=args.end, settings=settings, out=args.out,
+                      scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
+    except CaseError as e:
+        raise e.located(entry="backtest") from None
+    from .fit import fit
+
+    # the hindsight fit (every report) is what the vintages are drawn against
+    hindsight = fit(case.with_(as_of=None), draws=args.draws, tune=args.tune, chains=args.chains,
+                    seed=args.seed).trajectory()
+    written = write_backtest_outputs(bt, args.out, hindsight=hindsight)
+    _say(args, f"wrote {args.out}/: " + " ".join(p.name for p in written))
+    if bt.failures:
+        for v, err in bt.failures.items():
+            print(f"error: vintage {v} failed: {err.splitlines()[0]}", file=sys.stderr)
+        print(f"{len(bt.failures)} of {len(bt.failures) + len(bt.vintages)} vintages failed; rerun with the same "
+              "--out to retry them (finished vintages are kept)", file=sys.stderr)
+        return EXIT_FAILED_FITS
+    return EXIT_OK
+
+
+def write_backtest_outputs(bt, out, hindsight=None):
+    """Tables and plots of a backtest: backtest*.csv, reliability.png, pit.png, vintages.png."""
+    import matplotlib.pyplot as plt
+
+    from .plotting_evaluation import pit_histogram, reliability_diagram, vintage_plot
+
+    written = bt.write(out)
+    from pathlib import Path
+
+    out = Path(out)
+    plots = [("pit.png", lambda: pit_histogram(bt).figure), ("vintages.png", lambda: vintage_plot(bt, hindsight=hindsight)[0].figure)]
+    if len(bt.scenarios):
+        plots.insert(0, ("reliability.png", lambda: reliability_diagram(bt).figure))
+    for name, draw in plots:
+        if len(bt.scores) == 0:
+            break
+        fig = draw()
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+        written.append(out / name)
+    return written
+
+
 def main(argv=None) -> int:
     """Entry point of the ``forecasting`` command."""
     from .errors import CaseError
@@ -183,18 +301,49 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
+        _check_args(args)
         import warnings
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)
             warnings.filterwarnings("ignore", message=".*BLAS.*")
-            return _run(args) if args.command == "run" else _tables(args)
+            return {"run": _run, "tables": _tables, "track-record": _track_record,
+                    "backtest": _backtest}[args.command](args)
     except CaseError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: no outputs were changed", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as e:
+        # an unreadable or unwritable path (permissions, disk full) is the user's to fix, not a crash
+        print(f"error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _check_args(args) -> None:
+    """Reject impossible settings before any fitting (argparse has already checked the types)."""
+    from .errors import CaseError
+    from .evidence import _date
+
+    if args.command != "run":
+        return
+    limits = (("draws", 1, "at least 1"), ("tune", 0, "0 or more"), ("chains", 1, "at least 1"),
+              ("seed", 0, "0 or more"))
+    for name, least, words in limits:
+        value = getattr(args, name)
+        if value < least:
+            raise CaseError(f"got {value}", entry=f"--{name}", value=value, expected=f"a whole number, {words}")
+    if not 0 < args.target_accept < 1:
+        raise CaseError(f"got {args.target_accept}", entry="--target-accept", value=args.target_accept,
+                        expected="a probability strictly between 0 and 1, like 0.99")
+    if args.as_of is not None:
+        try:
+            _date(args.as_of, "as_of")
+        except CaseError as e:
+            raise CaseError(e.problem, entry="--as-of", value=args.as_of, expected=e.expected) from None
+    for spec in args.what_if:  # read now, so a typo does not cost a whole fit
+        parse_what_if(spec)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import numbers
 import re
 from dataclasses import dataclass, field, replace
 
-from .errors import CaseError
-from .priors import Priors
+from .errors import CaseError, api_entry
+from .priors import Priors, is_finite_number  # noqa: F401 (re-exported)
 
 CLAIM_KINDS = ("approximately", "at_least", "up_to", "between", "projection")
 TRAJECTORIES = ("saturating", "random_walk")
@@ -40,24 +41,42 @@ def check_keys(table, allowed, *, entry, file=None):
 
 
 def _positive(value, fld: str):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # numbers.Real admits numpy scalars (a DataFrame's int64 cells); bool is a Real but never a figure
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise CaseError(f"got {value!r}", field=fld, value=value, expected="a positive number")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer too large for a float
+        v = MAX_VALUE * 10 if value > 0 else -math.inf
     if not math.isfinite(v) or v <= 0:
         raise CaseError(f"got {value!r}", field=fld, value=value, expected="a positive, finite number")
     if v > MAX_VALUE:
         raise CaseError(
-            f"got {value!r}, an implausible magnitude", field=fld, value=value,
+            f"got {_short(value)}, an implausible magnitude", field=fld, value=value,
             expected=f"a number below {MAX_VALUE:.0e}",
         )
     return v
 
 
+def _sequence(value, fld: str, expected: str) -> tuple:
+    """A list or tuple of entries as a tuple (a lone string or object is a mistake, not a sequence)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise CaseError(f"got {type(value).__name__} {_short(value)}", field=fld, expected=expected)
+    return tuple(value)
+
+
+def _short(value) -> str:
+    """repr of a value, cut to a readable length (a 400-digit integer is not worth printing)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _date(value, fld: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    # pandas' NaT is a datetime that is not equal to itself: an empty cell, not a date
+    if isinstance(value, dt.date) and value == value:
+        return value.date() if isinstance(value, dt.datetime) else value
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value.strip())
@@ -76,6 +95,7 @@ def _text(value, fld: str, *, required=True) -> str:
     return value.strip()
 
 
+@api_entry
 @dataclass(frozen=True)
 class Source:
     """Someone who makes claims.
@@ -93,12 +113,17 @@ class Source:
         bias is partially pooled with the others'.
     rationale : str
         Why the grade and bias were chosen.
+    noise : (float, float), optional
+        90% range of the source's noise (sd of the log of claimed/true), e.g.
+        from its track record in an earlier case (:mod:`forecasting.track_records`);
+        replaces the prior its grade would give.
     """
 
     name: str
     grade: str | None = None
     bias: tuple[float, float] | None = None
     rationale: str = ""
+    noise: tuple[float, float] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "name", _text(self.name, "name"))
@@ -120,9 +145,20 @@ class Source:
                 raise CaseError(f"low {lo:g} is not below high {hi:g}", field="bias", value=b,
                                 expected="[low, high] with low < high")
             object.__setattr__(self, "bias", (lo, hi))
+        if self.noise is not None:
+            b = self.noise
+            if not isinstance(b, (list, tuple)) or len(b) != 2:
+                raise CaseError(f"got {b!r}", field="noise", value=b,
+                                expected="a 90% range [low, high] of the sd of the log error")
+            lo, hi = (_positive(v, "noise") for v in b)
+            if lo >= hi:
+                raise CaseError(f"low {lo:g} is not below high {hi:g}", field="noise", value=b,
+                                expected="[low, high] with low < high")
+            object.__setattr__(self, "noise", (lo, hi))
         object.__setattr__(self, "rationale", _text(self.rationale, "rationale", required=False))
 
 
+@api_entry
 @dataclass(frozen=True)
 class Report:
     """One claim about the quantity, as made by a source on a date.
@@ -143,6 +179,12 @@ class Report:
         For ``projection``: the later date the figure is about.
     note : str
         Citation or quote.
+    cites : str, optional
+        The source whose figure this report repeats (``"South Korea NIS"``): an
+        echo, which adds no independent evidence (see :mod:`forecasting.echoes`).
+    quantity : str, optional
+        The quantity the claim is about, if not the case's primary one (see
+        :mod:`forecasting.quantities`).
     """
 
     date: dt.date
@@ -153,6 +195,8 @@ class Report:
     high: float | None = None
     target: dt.date | None = None
     note: str = ""
+    cites: str | None = None
+    quantity: str | None = None
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)
@@ -167,6 +211,10 @@ class Report:
         claim = claim.strip()
         set_("claim", claim)
         set_("note", _text(self.note, "note", required=False))
+        if self.cites is not None:
+            set_("cites", _text(self.cites, "cites") or None)
+        if self.quantity is not None:
+            set_("quantity", _text(self.quantity, "quantity") or None)
         if claim == "between":
             for k in ("low", "high"):
                 if getattr(self, k) is None:
@@ -212,6 +260,70 @@ class Report:
         return f"{words[self.claim]} {self.value:,.0f}"
 
 
+@api_entry
+@dataclass(frozen=True)
+class Outcome:
+    """How a scenario's question resolved (for backtests).
+
+    Parameters
+    ----------
+    scenario : str
+        Name of the case's scenario.
+    resolved : bool
+        ``True`` if the event happened on or before the scenario's ``resolves_by``.
+    date : datetime.date, optional
+        When it happened (required if ``resolved``); for a ``False`` resolution, the
+        date the question closed (default: its ``resolves_by``).
+    note : str
+        Citation, and any dispute about the resolution.
+    """
+
+    scenario: str
+    resolved: bool
+    date: dt.date | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "scenario", _text(self.scenario, "scenario"))
+        r = self.resolved
+        if isinstance(r, str) and r.strip().lower() in ("yes", "no", "true", "false"):
+            r = r.strip().lower() in ("yes", "true")
+        if not isinstance(r, bool):
+            raise CaseError(f"got {r!r}", field="resolved", value=r, expected="true or false (yes or no)")
+        object.__setattr__(self, "resolved", r)
+        if self.date is not None:
+            object.__setattr__(self, "date", _date(self.date, "date"))
+        elif r:
+            raise CaseError("missing", field="date", expected="the date the event happened")
+        object.__setattr__(self, "note", _text(self.note, "note", required=False))
+
+
+def check_outcomes(outcomes, scenarios) -> tuple:
+    """Validate outcomes against the case's scenarios: known names, one each, dates consistent."""
+    outcomes = _sequence(outcomes, "outcomes", "a sequence of Outcome")
+    by = {s.name: s for s in scenarios}
+    seen = set()
+    for i, o in enumerate(outcomes):
+        where = f"outcomes[{i}]"
+        if not isinstance(o, Outcome):
+            raise CaseError(f"got {type(o).__name__}", entry=where, expected="an Outcome")
+        if o.scenario not in by:
+            raise CaseError(f"unknown scenario {o.scenario!r}{suggest(o.scenario, by)}", entry=where,
+                            field="scenario", value=o.scenario,
+                            expected="one of the [[scenarios]] names: " + (", ".join(by) or "(none declared)"))
+        if o.scenario in seen:
+            raise CaseError(f"scenario {o.scenario!r} has a second outcome", entry=where, field="scenario",
+                            expected="one outcome per scenario")
+        seen.add(o.scenario)
+        if o.resolved and o.date > by[o.scenario].resolves_by:
+            # an event after the question's date resolves it "no"
+            raise CaseError(f"date {o.date} is after the scenario's resolves_by {by[o.scenario].resolves_by}",
+                            entry=where, field="date", value=o.date,
+                            expected="resolved = false for an event after resolves_by, or a date on or before it")
+    return outcomes
+
+
+@api_entry
 @dataclass(frozen=True)
 class Case:
     """A forecasting problem: the quantity, the period and the evidence.
@@ -236,6 +348,13 @@ class Case:
     scenarios : sequence of Scenario, optional
         Dated questions linked to the trajectory (see :mod:`forecasting.scenarios`);
         they must form a directed acyclic graph and resolve within the case period.
+    outcomes : sequence of Outcome, optional
+        How scenarios resolved, for backtests (:mod:`forecasting.backtest`).
+    quantity : str
+        Name of the primary quantity (what reports without a ``quantity`` are about).
+    quantities : sequence of Quantity, optional
+        Related quantities (subsets, stages, independent counts); see
+        :mod:`forecasting.quantities`.
     """
 
     name: str
@@ -250,6 +369,9 @@ class Case:
     description: str = ""
     sources_declared: bool = False
     scenarios: tuple = ()
+    outcomes: tuple = ()
+    quantity: str = "total"
+    quantities: tuple = ()
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)
@@ -266,13 +388,19 @@ class Case:
         if self.trajectory not in TRAJECTORIES:
             raise CaseError(f"unknown trajectory {self.trajectory!r}{suggest(self.trajectory, TRAJECTORIES)}",
                             entry="case", field="trajectory", expected="one of " + ", ".join(TRAJECTORIES))
-        reports = tuple(self.reports)
+        reports = _sequence(self.reports, "reports", "a sequence of Report")
         for i, r in enumerate(reports):
             if not isinstance(r, Report):
                 raise CaseError(f"got {type(r).__name__}", entry=f"reports[{i}]", expected="a Report")
         if not reports:
             raise CaseError("the case has no reports", entry="reports", expected="at least one report")
-        sources = tuple(self.sources)
+        sources = _sequence(self.sources, "sources", "a sequence of Source")
+        for i, src in enumerate(sources):
+            if not isinstance(src, Source):
+                raise CaseError(f"got {type(src).__name__} {_short(src)}", entry=f"sources[{i}]",
+                                expected="a Source")
+        if not isinstance(self.priors, Priors):
+            raise CaseError(f"got {type(self.priors).__name__}", field="priors", expected="a Priors")
         declared = bool(sources) or self.sources_declared
         names = [s.name for s in sources]
         dupes = {n for n in names if names.count(n) > 1}
@@ -283,6 +411,11 @@ class Case:
             if declared and r.source not in names:
                 raise CaseError(f"source {r.source!r} is not declared{suggest(r.source, names)}",
                                 entry=where, field="source", expected="one of the [[sources]] names")
+            if declared and r.cites is not None and r.cites not in names:
+                # a mistyped origin would silently turn an echo into independent evidence
+                raise CaseError(f"cited source {r.cites!r} is not declared{suggest(r.cites, names)}",
+                                entry=where, field="cites", value=r.cites,
+                                expected="one of the [[sources]] names (declare the origin even if it has no reports)")
             if not self.start <= r.date <= self.horizon:
                 raise CaseError(f"date {r.date} is outside the case period {self.start} to {self.horizon}",
                                 entry=where, field="date", expected="a date between start and horizon")
@@ -298,6 +431,11 @@ class Case:
         from .scenarios import check_scenarios
 
         set_("scenarios", check_scenarios(self.scenarios, start=self.start, horizon=self.horizon))
+        set_("outcomes", check_outcomes(self.outcomes, self.scenarios))
+        from .quantities import _name, check_quantities
+
+        set_("quantity", _name(self.quantity, "quantity"))
+        set_("quantities", check_quantities(self))
         if not self.active_reports:
             raise CaseError(f"no report was made on or before as_of {self.as_of}", entry="case",
                             field="as_of", expected=f"a date on or after the first report ({min(r.date for r in reports)})")
@@ -329,16 +467,112 @@ class Case:
         return replace(self, reports=self.reports + (report,))
 
     def reports_frame(self):
-        """The reports as a pandas DataFrame (one row per report, in order)."""
+        """The reports as a pandas DataFrame (one row per report, in order).
+
+        Columns are the report fields plus ``used`` (made on or before ``as_of``)
+        and ``echo_of``: the row position of the claim a report repeats, empty for
+        reports that are evidence in their own right (see :mod:`forecasting.echoes`).
+        """
         import pandas as pd
+
+        from .echoes import echo_origins
 
         rows = [
             {"date": r.date, "source": r.source, "claim": r.claim, "value": r.value, "low": r.low,
              "high": r.high, "target": r.target, "note": r.note,
-             "used": self.as_of is None or r.date <= self.as_of}
-            for r in self.reports
+             "used": self.as_of is None or r.date <= self.as_of, "quantity": r.quantity or self.quantity,
+             "cites": r.cites, "echo_of": o}
+            for r, o in zip(self.reports, echo_origins(self.reports))
         ]
         df = pd.DataFrame(rows)
+        df["echo_of"] = df["echo_of"].astype("Int64")
         for c in ("date", "target"):
             df[c] = pd.to_datetime(df[c])
         return df
+
+
+# ------------------------------------------------------------ weak evidence
+# Thresholds of :func:`evidence_notes`: below them the evidence is thin enough that
+# the analyst must be told, whatever the sampler says.
+FEW_REPORTS = 3
+CONFLICT_FACTOR = 10.0  # two claims about nearly the same day that cannot both be right within x10
+CONFLICT_DAYS = 30
+CROWDED_DAY = 50
+EXTRAPOLATION_DAYS = 90
+
+
+def _claim_range(r: Report) -> tuple[float, float]:
+    """The range of true values a claim asserts, taken at face value."""
+    if r.claim == "between":
+        return r.low, r.high
+    if r.claim == "at_least":
+        return r.value, math.inf
+    if r.claim == "up_to":
+        return 0.0, r.value
+    return r.value, r.value
+
+
+def evidence_notes(case: Case) -> list[str]:
+    """Plain-words warnings about evidence too thin or too conflicting to trust a narrow answer.
+
+    Each note is a fact about the active reports (those made on or before ``as_of``):
+
+    * fewer than ``FEW_REPORTS`` (3) reports;
+    * every report from one source (its bias cannot be told apart from the level);
+    * only one-sided bounds (``at_least`` / ``up_to``): no figure pins the level;
+    * two claims about dates within ``CONFLICT_DAYS`` (30) of each other whose
+      face-value ranges are a factor ``CONFLICT_FACTOR`` (10) or more apart
+      (sources with a declared ``bias`` range are left out: the model already
+      discounts them);
+    * ``CROWDED_DAY`` (50) or more reports on one day (independent only if they are
+      not echoes of each other);
+    * the latest claim is about a date more than ``EXTRAPOLATION_DAYS`` (90) before
+      the horizon (the rest of the trajectory is extrapolated by the prior).
+
+    The fit is not changed by these notes; :meth:`Forecast.diagnostics` carries them
+    (``evidence_notes``) and the command line prints them.
+
+    Examples
+    --------
+    >>> case = Case("t", "troops", "2024-10-01", "2024-12-31", [Report("2024-10-23", "A", "at_least", 2000)])
+    >>> evidence_notes(case)[0]
+    'only 1 report: the level rests on a single claim'
+    """
+    import numpy as np
+
+    reports = case.active_reports
+    n = len(reports)
+    notes = []
+    if n < FEW_REPORTS:
+        notes.append(f"only {n} report{'s' * (n != 1)}: the level rests on "
+                     f"{'a single claim' if n == 1 else 'two claims'}")
+    sources = {r.source for r in reports}
+    if n > 1 and len(sources) == 1:
+        notes.append(f"all {n} reports come from one source ({next(iter(sources))}): its bias cannot be told apart "
+                     "from the true level, so the level is no more certain than the prior on source bias")
+    if all(r.claim in ("at_least", "up_to") for r in reports):
+        notes.append("only bounds (at least / up to): no figure pins the level, so within the bounds it is "
+                     "set by the priors")
+    # a source with a declared bias (a denier, an inflater) is already discounted by the model
+    biased = {s.name for s in case.sources if s.bias is not None}
+    face = [r for r in reports if r.source not in biased] or [reports[0]]
+    lo, hi = (np.array(v, float) for v in zip(*(_claim_range(r) for r in face)))
+    about = np.array([(r.about - case.start).days for r in face])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(np.abs(about[:, None] - about[None, :]) <= CONFLICT_DAYS, lo[:, None] / hi[None, :], 1.0)
+    gap = np.nan_to_num(gap, nan=1.0, posinf=1.0)
+    i, j = np.unravel_index(np.argmax(gap), gap.shape)
+    if gap[i, j] >= CONFLICT_FACTOR:
+        a, b = face[i], face[j]
+        notes.append(f"claims conflict by a factor of {gap[i, j]:,.0f}: {a.describe()} ({a.source}, {a.date}) "
+                     f"against {b.describe()} ({b.source}, {b.date}); at most one can be close to the truth")
+    days, counts = np.unique([r.date.toordinal() for r in reports], return_counts=True)
+    if counts.max() >= CROWDED_DAY:
+        day = dt.date.fromordinal(int(days[np.argmax(counts)]))
+        notes.append(f"{counts.max()} reports on {day}: they count as independent evidence unless marked as "
+                     "echoes (cites), so the level that day may look more certain than it is")
+    last = max(r.about for r in reports)
+    if (case.horizon - last).days > EXTRAPOLATION_DAYS:
+        notes.append(f"the latest claim is about {last}, {(case.horizon - last).days} days before the horizon "
+                     f"{case.horizon}: after it the trajectory is extrapolated by the prior")
+    return notes

@@ -75,6 +75,17 @@ def draw_trajectories(d: Design, posterior, seed) -> xr.DataArray:
                         coords={"chain": posterior.chain, "draw": posterior.draw, "date": d.dates})
 
 
+def draw_noise_multiplier(d: Design, posterior, seed) -> xr.DataArray:
+    """The case-wide log-noise multiplier, integrated out of the model, drawn back exactly per draw."""
+    from .model import noise_multiplier_posterior
+
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    mean, sd = noise_multiplier_posterior(d, posterior["log_noise"].values.reshape(chains * draws, -1))
+    x = mean + sd * np.random.default_rng(seed).standard_normal(mean.shape)
+    return xr.DataArray(x.reshape(chains, draws), dims=("chain", "draw"),
+                        coords={"chain": posterior.chain, "draw": posterior.draw})
+
+
 def claim_parameters(d: Design, posterior):
     """Per-draw offset (log bias) and sd of each report's reading, shape (n_draws, n_reports)."""
     bias = posterior["bias"].values.reshape(-1, len(d.source_names))
@@ -85,6 +96,10 @@ def claim_parameters(d: Design, posterior):
         is_proj = d.claim == KIND_CODE["projection"]
         offset = offset + is_proj * posterior["projection_bias"].values.reshape(-1, 1)
         var = var + is_proj * posterior["projection_noise"].values.reshape(-1, 1) ** 2 * d.lead / 30.0
+    if d.has_shares:  # subset quantities read the primary plus log(share)
+        log_share = posterior["log_share"].values.reshape(-1, len(d.share_names))
+        has = d.report_share >= 0
+        offset = offset + np.where(has, log_share[:, np.maximum(d.report_share, 0)], 0.0)
     return offset, np.sqrt(var)
 
 
@@ -145,6 +160,8 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
     idata = sample_posterior(d, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
                              target_accept=target_accept, progress=progress, fixed=fixed)
     idata.posterior["log_level"] = draw_trajectories(d, idata.posterior, seed + TRAJECTORY_SEED_OFFSET)
+    if "log_noise" in idata.posterior:
+        idata.posterior["noise_case"] = draw_noise_multiplier(d, idata.posterior, seed + TRAJECTORY_SEED_OFFSET + 1)
     idata.add_groups(log_likelihood={"claims": pointwise_loglik(d, idata.posterior, idata.posterior["log_level"])})
     idata.attrs["sampler"] = sampler
     idata.attrs["seed"] = seed

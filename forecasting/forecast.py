@@ -14,6 +14,8 @@ from .model import Design
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 RHAT_MAX = 1.01
 ESS_MIN = 400
+# A 90% interval wider than x10 (e.g. 1,000 to 10,000) is too wide to act on as a point figure.
+WIDE_INTERVAL = 10.0
 
 
 class Forecast:
@@ -59,7 +61,7 @@ class Forecast:
         post = self.idata.posterior
         rows = []
         grades = {s.name: s for s in self.case.sources}
-        counts = pd.Series([self.case.active_reports[i].source for i in range(self.design.n_reports)]).value_counts()
+        counts = pd.Series([self.case.reports[i].source for i in self.design.report_index]).value_counts()
         for i, name in enumerate(self.design.source_names):
             b = np.exp(post["bias"].values[..., i].ravel())
             s = post["noise"].values[..., i].ravel()
@@ -80,7 +82,13 @@ class Forecast:
 
     # ------------------------------------------------------------ diagnostics
     def diagnostics(self) -> dict:
-        """Convergence summary: R-hat, bulk ESS (parameters and every trajectory day), divergences."""
+        """Convergence summary: R-hat, bulk ESS (parameters and every trajectory day), divergences.
+
+        Also ``horizon_interval_factor`` (q95 / q05 of the level at the horizon) and
+        ``evidence_notes``: plain-words warnings that the evidence is weak
+        (:func:`forecasting.evidence.evidence_notes`, plus a note when that factor is
+        ``WIDE_INTERVAL`` (10) or more). Notes do not make a fit unconverged.
+        """
         import arviz as az
 
         post = self.idata.posterior
@@ -116,7 +124,22 @@ class Forecast:
                             "increase --draws")
         out["converged"] = not problems
         out["problems"] = problems
+        out.update(self._evidence())
         return {k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v) for k, v in out.items()}
+
+    def _evidence(self) -> dict:
+        """``horizon_interval_factor`` and ``evidence_notes``: weak evidence, told apart from failed sampling."""
+        from .evidence import evidence_notes
+
+        x = self.idata.posterior["log_level"].values[..., -1].ravel()
+        lo, hi = np.quantile(x, [0.05, 0.95])
+        factor = float(np.exp(hi - lo)) if np.isfinite(hi - lo) and hi - lo < 700 else None
+        notes = evidence_notes(self.case)
+        if factor is None or factor >= WIDE_INTERVAL:
+            notes.append(f"at the horizon ({self.case.horizon}) the 90% interval is {_figure(np.exp(lo))} to "
+                         f"{_figure(np.exp(hi))} {self.case.unit}, a factor of {_figure(factor or np.inf)}: "
+                         "the evidence does not pin the level down there")
+        return {"horizon_interval_factor": factor, "evidence_notes": notes}
 
     @property
     def converged(self) -> bool:
@@ -151,6 +174,11 @@ class Forecast:
         except Exception as e:  # any unreadable file is bad input, not a crash
             raise CaseError(f"not a saved forecast ({type(e).__name__}: {e})", file=str(path)) from None
         return cls(case, idata)
+
+
+def _figure(x: float) -> str:
+    """A figure for a sentence: 12,345 or, beyond a million or below 1, 3.9e+17 / 0.042."""
+    return f"{x:,.0f}" if 1 <= x < 1e6 else f"{x:.2g}"
 
 
 def _version() -> str:

@@ -12,8 +12,9 @@ model is the definition; ``tests/test_logdensity.py`` checks the two agree to
 
 Unconstrained parameter vector, in this order (PyMC's value variables):
 ``log(wander)``, then ``drift`` (random walk) or ``log_ceiling, log(halfway_days)``
-(saturating), ``bias_z[S]``, ``log(bias_scale)``, ``noise_case``, ``noise_z[S]``,
+(saturating), ``bias_raw[S]``, ``log(bias_scale)``, ``log_noise[S]``,
 then ``projection_bias, log(projection_noise)`` if the case has projections,
+then ``log_share[Q]`` if it has subset quantities (:mod:`forecasting.quantities`),
 then one latent value per bound or range (``claim_latent_raw[C]``).
 """
 
@@ -40,13 +41,14 @@ LN2 = math.log(2.0)
 
 # columns of the per-report float table
 Y, LO, HI, LEAD30, IS_PROJ = range(5)
-# columns of the per-report int table
-SRC, DAY, CENS = range(3)
+# columns of the per-report int table (SHARE: subset quantity's share index, -1 for none)
+SRC, DAY, CENS, SHARE = range(4)
 # columns of the per-source table
-DECLARED, OWN_MU, OWN_SD, NOISE_LOG_MEDIAN, NOISE_LOG_SD = range(5)
+DECLARED, OWN_MU, OWN_SD, NOISE_LOG_MEDIAN, NOISE_LOG_SD, CENTRED = range(6)
 # entries of the settings vector
 (KIND, N_SRC, HAS_PROJ, M0, V0, W_MU, W_SD, T1_MU, T1_SD, T2_MU, T2_SD, POOL_MU, BS_MU, BS_SD,
- PB_MU, PB_SD, PN_MU, PN_SD) = range(18)
+ PB_MU, PB_SD, PN_MU, PN_SD, N_SHARE) = range(19)
+SHARE0 = 19  # then (mu, sd) of each log(share): settings has 19 + 2 * Q entries
 
 
 def pack(d: Design) -> dict:
@@ -64,14 +66,16 @@ def pack(d: Design) -> dict:
     reports[:, HI] = d.upper
     reports[:, LEAD30] = d.lead / 30.0
     reports[:, IS_PROJ] = d.claim == KIND_CODE["projection"]
-    index = np.stack([d.source, d.reading_pos, cens_of], axis=1).astype(np.int64)
+    share = d.report_share if len(d.report_share) == n else np.full(n, -1)
+    index = np.stack([d.source, d.reading_pos, cens_of, share], axis=1).astype(np.int64)
     S = len(d.source_names)
-    sources = np.zeros((S, 5))
+    sources = np.zeros((S, 6))
     sources[:, DECLARED] = d.source_declared_bias
     sources[:, OWN_MU] = d.source_bias_prior[:, 0]
     sources[:, OWN_SD] = np.where(d.source_declared_bias, d.source_bias_prior[:, 1], 1.0)
     sources[:, NOISE_LOG_MEDIAN] = np.log(d.source_noise_prior[:, 0])
     sources[:, NOISE_LOG_SD] = d.source_noise_prior[:, 1]
+    sources[:, CENTRED] = d.source_centred
     gaps = np.diff(np.concatenate([[0], d.reading_days])).astype(float)
     t1, t2 = (P["drift"], (0.0, 1.0)) if d.kind == "random_walk" else (P["ceiling"], P["halfway_days"])
     settings = np.array([
@@ -79,6 +83,7 @@ def pack(d: Design) -> dict:
         P["level"][0], P["level"][1] ** 2, *P["wander"], *t1, *t2,
         P["source_bias"][0], math.log(P["source_bias"][1]), P["source_bias_scale_spread"],
         *P.get("projection_bias", (0.0, 1.0)), *P.get("projection_noise", (0.0, 1.0)),
+        len(d.share_names), *np.asarray(d.share_prior, float).reshape(-1),
     ], float)
     return {"reports": reports, "index": index, "sources": sources, "gaps": gaps, "settings": settings,
             "n_days": np.int64(len(d.reading_days))}
@@ -87,7 +92,7 @@ def pack(d: Design) -> dict:
 def n_params(d: Design) -> int:
     """Length of the unconstrained parameter vector."""
     trend = 2 if d.kind == "random_walk" else 3
-    return trend + 2 * len(d.source_names) + 2 + 2 * d.has_projections + len(d.censored)
+    return trend + 2 * len(d.source_names) + 1 + 2 * d.has_projections + len(d.share_names) + len(d.censored)
 
 
 def param_slices(d: Design) -> dict:
@@ -99,13 +104,16 @@ def param_slices(d: Design) -> dict:
     for name in names:
         out[name] = slice(i, i + 1)
         i += 1
-    for name, size in (("bias_z", S), ("bias_scale_log__", 1), ("noise_case", 1), ("noise_z", S)):
+    for name, size in (("bias_raw", S), ("bias_scale_log__", 1), ("log_noise", S)):
         out[name] = slice(i, i + size)
         i += size
     if d.has_projections:
         out["projection_bias"] = slice(i, i + 1)
         out["projection_noise_log__"] = slice(i + 1, i + 2)
         i += 2
+    if d.has_shares:
+        out["log_share"] = slice(i, i + len(d.share_names))
+        i += len(d.share_names)
     if len(d.censored):
         out["claim_latent_raw"] = slice(i, i + len(d.censored))
     return out
@@ -124,6 +132,40 @@ def _sigmoid(u):
         return 1.0 / (1.0 + math.exp(-u))
     e = math.exp(u)
     return e / (1.0 + e)
+
+
+@_jit
+def _bias(raw, source, pool_mu, bias_scale):
+    # declared: own prior, non-centred; pooled and centred: raw is the bias; else non-centred
+    if source[DECLARED] > 0.5:
+        return source[OWN_MU] + source[OWN_SD] * raw
+    if source[CENTRED] > 0.5:
+        return raw
+    return pool_mu + bias_scale * raw
+
+
+@_jit
+def _log_noise_prior(theta, sources, i0, grad):
+    # MvNormal(median, diag(spread^2) + pool^2) by Sherman-Morrison: O(S), no matrix
+    S = sources.shape[0]
+    c = NOISE_POOL_SD * NOISE_POOL_SD
+    a = 0.0
+    b = 0.0
+    quad = 0.0
+    logdet = 0.0
+    for s in range(S):
+        d = sources[s, NOISE_LOG_SD] ** 2
+        r = theta[i0 + s] - sources[s, NOISE_LOG_MEDIAN]
+        a += r / d
+        b += 1.0 / d
+        quad += r * r / d
+        logdet += math.log(d)
+    k = c / (1.0 + c * b)
+    for s in range(S):
+        d = sources[s, NOISE_LOG_SD] ** 2
+        r = theta[i0 + s] - sources[s, NOISE_LOG_MEDIAN]
+        grad[i0 + s] -= (r - k * a) / d
+    return -0.5 * (S * LOG_2PI + logdet + math.log(1.0 + c * b) + quad - k * a * a)
 
 
 @_jit
@@ -146,16 +188,24 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         i = 3
     i_bz = i
     i_bs = i_bz + S
-    i_nc = i_bs + 1
-    i_nz = i_nc + 1
+    i_nz = i_bs + 1
     i_pb = i_nz + S
-    i_lat = i_pb + (2 if has_proj else 0)
-    for s in range(S):
-        lp += _normal(theta[i_bz + s], 0.0, 1.0, grad, i_bz + s)
-        lp += _normal(theta[i_nz + s], 0.0, 1.0, grad, i_nz + s)
+    i_sh = i_pb + (2 if has_proj else 0)
+    Q = int(settings[N_SHARE])
+    i_lat = i_sh + Q
+    for q in range(Q):
+        lp += _normal(theta[i_sh + q], settings[SHARE0 + 2 * q], settings[SHARE0 + 2 * q + 1], grad, i_sh + q)
     lp += _normal(theta[i_bs], settings[BS_MU], settings[BS_SD], grad, i_bs)
-    lp += _normal(theta[i_nc], 0.0, NOISE_POOL_SD, grad, i_nc)
     bias_scale = math.exp(theta[i_bs])
+    for s in range(S):
+        if sources[s, CENTRED] > 0.5:
+            z = (theta[i_bz + s] - settings[POOL_MU]) / bias_scale
+            lp += -0.5 * (LOG_2PI + z * z) - theta[i_bs]
+            grad[i_bz + s] -= z / bias_scale
+            grad[i_bs] += z * z - 1.0
+        else:
+            lp += _normal(theta[i_bz + s], 0.0, 1.0, grad, i_bz + s)
+    lp += _log_noise_prior(theta, sources, i_nz, grad)
     pb = 0.0
     pn2 = 0.0
     if has_proj:
@@ -167,12 +217,8 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
     bias = np.empty(S)
     noise = np.empty(S)
     for s in range(S):
-        z = theta[i_bz + s]
-        if sources[s, DECLARED] > 0.5:
-            bias[s] = sources[s, OWN_MU] + sources[s, OWN_SD] * z
-        else:
-            bias[s] = settings[POOL_MU] + bias_scale * z
-        noise[s] = math.exp(sources[s, NOISE_LOG_MEDIAN] + theta[i_nc] + sources[s, NOISE_LOG_SD] * theta[i_nz + s])
+        bias[s] = _bias(theta[i_bz + s], sources[s], settings[POOL_MU], bias_scale)
+        noise[s] = math.exp(theta[i_nz + s])
 
     # --- each report's reading: value, offset, variance ---
     zj = np.empty(n)
@@ -209,6 +255,8 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
                 grad[i_lat + c] += 1.0
         proj = reports[j, IS_PROJ]
         zj[j] = y - bias[s] - proj * pb
+        if index[j, SHARE] >= 0:
+            zj[j] -= theta[i_sh + index[j, SHARE]]
         var[j] = noise[s] ** 2 + proj * pn2 * reports[j, LEAD30]
 
     # --- merge readings of a day into one precision-weighted reading (exact) ---
@@ -339,6 +387,8 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         if c >= 0:
             grad[i_lat + c] += dz * dy_du[j]
         g_bias[s] -= dz
+        if index[j, SHARE] >= 0:
+            grad[i_sh + index[j, SHARE]] -= dz
         proj = reports[j, IS_PROJ]
         g_pb -= proj * dz
         g_noise[s] += dv * 2.0 * noise[s]
@@ -348,12 +398,12 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         z = theta[i_bz + s]
         if sources[s, DECLARED] > 0.5:
             grad[i_bz + s] += g_bias[s] * sources[s, OWN_SD]
+        elif sources[s, CENTRED] > 0.5:
+            grad[i_bz + s] += g_bias[s]
         else:
             grad[i_bz + s] += g_bias[s] * bias_scale
             grad[i_bs] += g_bias[s] * z * bias_scale
-        gn = g_noise[s] * noise[s]
-        grad[i_nc] += gn
-        grad[i_nz + s] += gn * sources[s, NOISE_LOG_SD]
+        grad[i_nz + s] += g_noise[s] * noise[s]
     if has_proj:
         grad[i_pb] += g_pb
         grad[i_pb + 1] += g_pn2 * 2.0 * pn2
@@ -372,9 +422,13 @@ def initial_point(d: Design, data: dict, rng: np.random.Generator) -> np.ndarray
         theta[sl["log_ceiling"]] = st[T1_MU]
         theta[sl["halfway_days_log__"]] = st[T2_MU]
     theta[sl["bias_scale_log__"]] = st[BS_MU]
+    theta[sl["bias_raw"]] = np.where(d.source_centred, st[POOL_MU], 0.0)
+    theta[sl["log_noise"]] = data["sources"][:, NOISE_LOG_MEDIAN]
     if d.has_projections:
         theta[sl["projection_bias"]] = st[PB_MU]
         theta[sl["projection_noise_log__"]] = st[PN_MU]
+    if d.has_shares:
+        theta[sl["log_share"]] = st[SHARE0:SHARE0 + 2 * len(d.share_names):2]
     return theta + rng.uniform(-1.0, 1.0, theta.shape)
 
 
@@ -388,10 +442,10 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
     has_proj = settings[HAS_PROJ] > 0.5
     i_bz = 3 if saturating else 2
     i_bs = i_bz + S
-    i_nc = i_bs + 1
-    i_nz = i_nc + 1
+    i_nz = i_bs + 1
     i_pb = i_nz + S
-    i_lat = i_pb + (2 if has_proj else 0)
+    i_sh = i_pb + (2 if has_proj else 0)
+    i_lat = i_sh + int(settings[N_SHARE])
     n_theta = theta.shape[0]
     # the parameters themselves, on their natural scale
     for i in range(n_theta):
@@ -408,12 +462,8 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
         pn2 = math.exp(2.0 * theta[i_pb + 1])
     o = n_theta
     for s in range(S):
-        z = theta[i_bz + s]
-        if sources[s, DECLARED] > 0.5:
-            out[o + s] = sources[s, OWN_MU] + sources[s, OWN_SD] * z
-        else:
-            out[o + s] = settings[POOL_MU] + math.exp(theta[i_bs]) * z
-        out[o + S + s] = math.exp(sources[s, NOISE_LOG_MEDIAN] + theta[i_nc] + sources[s, NOISE_LOG_SD] * theta[i_nz + s])
+        out[o + s] = _bias(theta[i_bz + s], sources[s], settings[POOL_MU], math.exp(theta[i_bs]))
+        out[o + S + s] = math.exp(theta[i_nz + s])
     o_mean = o + 2 * S
     o_var = o_mean + K
     for k in range(K):
@@ -437,6 +487,8 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
         proj = reports[j, IS_PROJ]
         var = out[o + S + s] ** 2 + proj * pn2 * reports[j, LEAD30]
         k = index[j, DAY]
+        if index[j, SHARE] >= 0:
+            y -= theta[i_sh + index[j, SHARE]]
         out[o_var + k] += 1.0 / var  # precision for now
         out[o_mean + k] += (y - out[o + s] - proj * pb) / var
     for k in range(K):
@@ -450,7 +502,7 @@ def expanded_layout(d: Design) -> tuple[list, list]:
     for name, s in param_slices(d).items():
         size = s.stop - s.start
         names.append(name[: -len("_log__")] if name.endswith("_log__") else name)
-        shapes.append((size,) if name in ("bias_z", "noise_z", "claim_latent_raw") else ())
+        shapes.append((size,) if name in ("bias_raw", "log_noise", "claim_latent_raw", "log_share") else ())
     S, K = len(d.source_names), len(d.reading_days)
     names += ["bias", "noise", "reading_mean", "reading_var"]
     shapes += [(S,), (S,), (K,), (K,)]
@@ -484,14 +536,14 @@ if numba is not None:
 
     @numba.njit(cache=True)
     def _unpack(user_data):
-        # user_data: int64[10] = addresses and sizes of the packed arrays
+        # user_data: int64[10] = addresses and sizes of the packed arrays (u[9]: length of settings)
         u = numba.carray(user_data, (10,), np.int64)
         n, S, K = u[1], u[4], u[6]
         reports = numba.carray(_as_pointer(u[0]), (n, 5), np.float64)
-        index = numba.carray(_as_pointer(u[2]), (n, 3), np.int64)
-        sources = numba.carray(_as_pointer(u[3]), (S, 5), np.float64)
+        index = numba.carray(_as_pointer(u[2]), (n, 4), np.int64)
+        sources = numba.carray(_as_pointer(u[3]), (S, 6), np.float64)
         gaps = numba.carray(_as_pointer(u[5]), (K,), np.float64)
-        settings = numba.carray(_as_pointer(u[7]), (18,), np.float64)
+        settings = numba.carray(_as_pointer(u[7]), (u[9],), np.float64)
         return reports, index, sources, gaps, settings, K, u[8]
 
     _LOGP_SIG = types.int64(types.uint64, types.CPointer(types.double), types.CPointer(types.double),
@@ -535,7 +587,8 @@ def compile_nutpie(d: Design):
     n_expanded = sum(sizes)
     user_data = np.array([data["reports"].ctypes.data, d.n_reports, data["index"].ctypes.data,
                           data["sources"].ctypes.data, len(d.source_names), data["gaps"].ctypes.data,
-                          len(d.reading_days), data["settings"].ctypes.data, n_expanded, 0], np.int64)
+                          len(d.reading_days), data["settings"].ctypes.data, n_expanded, len(data["settings"])],
+                         np.int64)
     full = {**data, "n_days": np.int64(len(d.reading_days))}
     slices, i = [], 0
     for size in sizes:
@@ -545,9 +598,12 @@ def compile_nutpie(d: Design):
     def initial_point_func(seed):
         return initial_point(d, full, np.random.default_rng(seed))
 
-    dims = {n: ("source",) for n in ("bias_z", "noise_z", "bias", "noise")}
+    dims = {n: ("source",) for n in ("bias_raw", "log_noise", "bias", "noise")}
     dims.update(reading_mean=("reading_day",), reading_var=("reading_day",))
     coords = {"source": list(d.source_names), "reading_day": d.dates[d.reading_days]}
+    if d.has_shares:
+        dims["log_share"] = ("quantity",)
+        coords["quantity"] = list(d.share_names)
     return CompiledPyMCModel(
         _n_dim=n_params(d), dims=dims, _coords=coords, _shapes=dict(zip(names, shapes)),
         compiled_logp_func=_logp_c, compiled_expand_func=_expand_c, initial_point_func=initial_point_func,

@@ -3,8 +3,11 @@
 Each claim j made by source s is a reading of the true log-level x on the day
 it is about::
 
-    y_j = x[day_j] + bias_s (+ projection_bias) + e_j,   e_j ~ Normal(0, R_j)
+    y_j = x[day_j] + bias_s (+ projection_bias) (+ log_share_q) + e_j,   e_j ~ Normal(0, R_j)
     R_j = noise_s**2 (+ projection_noise**2 * lead_j / 30)
+
+(``log_share_q`` for a report about a subset quantity q; a stage quantity's
+report reads ``x`` ``lag`` days after the day it is about: :mod:`forecasting.quantities`.)
 
 An ``approximately`` or ``projection`` claim observes ``y_j = log(value)``. A
 bound or range observes only that ``y_j`` lies in an interval; its ``y_j`` is
@@ -18,7 +21,7 @@ few smooth parameters, whatever the number of days.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,8 @@ from .priors import log_normal_from_range, noise_prior, resolve
 KIND_CODE = {"approximately": 0, "at_least": 1, "up_to": 2, "between": 3, "projection": 4}
 CENSORED = ("at_least", "up_to", "between")
 NOISE_POOL_SD = 0.4  # log-sd of the case-wide noise multiplier shared by all sources
+# a pooled source with at least this many reports has its bias sampled centred
+CENTRE_MIN_REPORTS = 10
 
 
 @dataclass
@@ -52,6 +57,10 @@ class Design:
     reading_days: np.ndarray  # sorted unique about_day
     reading_pos: np.ndarray  # index into reading_days per report
     priors: dict
+    # related quantities (forecasting.quantities): a subset's report reads the primary plus log(share)
+    share_names: list = field(default_factory=list)  # subset quantities, one log-share parameter each
+    share_prior: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (Q, 2): mu, sd of log(share)
+    report_share: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # share index per report, -1 none
 
     @property
     def n_reports(self) -> int:
@@ -69,13 +78,51 @@ class Design:
     def has_projections(self) -> bool:
         return bool(np.any(self.claim == KIND_CODE["projection"]))
 
+    @property
+    def source_centred(self) -> np.ndarray:
+        """Pooled sources whose bias is sampled centred (bool per source; see ``build_model``)."""
+        counts = np.bincount(self.source, minlength=len(self.source_names))
+        return ~self.source_declared_bias & (counts >= CENTRE_MIN_REPORTS)
+
+    @property
+    def has_shares(self) -> bool:
+        return len(self.share_names) > 0
+
+
+def noise_covariance(d: Design) -> np.ndarray:
+    """Prior covariance of the sources' log noise: own spreads plus the shared multiplier."""
+    return np.diag(d.source_noise_prior[:, 1] ** 2) + NOISE_POOL_SD**2
+
+
+def noise_multiplier_posterior(d: Design, log_noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of the case-wide log-noise multiplier given each draw's log noise (exact, conjugate).
+
+    ``log_noise`` has shape (n_draws, n_sources).
+    """
+    spread2 = d.source_noise_prior[:, 1] ** 2
+    precision = 1.0 / NOISE_POOL_SD**2 + np.sum(1.0 / spread2)
+    resid = log_noise - np.log(d.source_noise_prior[:, 0])
+    return (resid / spread2).sum(axis=-1) / precision, np.full(log_noise.shape[0], precision**-0.5)
+
+
+def _noise_from_range(low, high):
+    """(median, log-sd) of the LogNormal noise prior with this 90% range."""
+    mu, sd = log_normal_from_range(low, high)
+    return math.exp(mu), sd
+
 
 def design(case) -> Design:
-    """Build the arrays for a case's active reports."""
-    reports = case.active_reports
+    """Build the arrays for a case's active reports, echoes left out (:mod:`forecasting.echoes`)."""
+    from . import quantities
+    from .echoes import independent
+
     all_reports = case.reports
-    index = np.array([i for i, r in enumerate(all_reports) if case.as_of is None or r.date <= case.as_of])
-    sources = case.active_sources
+    # independent quantities are cases of their own (quantities.independent_cases)
+    index = np.array([i for i in independent(all_reports) if (case.as_of is None or all_reports[i].date <= case.as_of)
+                      and quantities.modelled(case, all_reports[i])], np.int64)
+    reports = [all_reports[i] for i in index]
+    used = {r.source for r in reports}
+    sources = [s for s in case.active_sources if s.name in used]
     names = [s.name for s in sources]
     src_pos = {n: i for i, n in enumerate(names)}
     bias_prior = np.zeros((len(sources), 2))
@@ -84,10 +131,14 @@ def design(case) -> Design:
         if s.bias is not None:
             declared[i] = True
             bias_prior[i] = log_normal_from_range(*s.bias)
-    noise = np.array([noise_prior(s.grade) for s in sources])
+    # a declared noise range (e.g. a track record) replaces the grade's default
+    noise = np.array([noise_prior(s.grade) if s.noise is None else _noise_from_range(*s.noise) for s in sources])
 
     claim = np.array([KIND_CODE[r.claim] for r in reports])
-    about = np.array([(r.about - case.start).days for r in reports])
+    shift, share_of = (np.array(v, np.int64) for v in zip(*[quantities.reading(case, r) for r in reports]))
+    # a stage's report reads the primary `lag` days later
+    about = np.array([(r.about - case.start).days for r in reports]) + shift
+    subsets = quantities.subsets(case)
     lead = np.array([(r.about - r.date).days for r in reports], float)
     y = np.full(len(reports), np.nan)
     lower = np.full(len(reports), -np.inf)
@@ -119,8 +170,22 @@ def design(case) -> Design:
         upper=upper,
         reading_days=reading_days,
         reading_pos=reading_pos,
-        priors=resolve(case),
+        # echoes, subsets and independent quantities must not move the claim-informed default priors
+        priors=resolve(_prior_case(case, reports)),
+        share_names=[q.name for q in subsets],
+        share_prior=np.array([quantities.share_prior(q) for q in subsets]).reshape(-1, 2),
+        report_share=share_of,
     )
+
+
+def _prior_case(case, reports):
+    """The case whose claims set the data-informed default priors: its modelled, primary-scale reports."""
+    from .quantities import quantity_of
+
+    scale = [r for r in reports if (q := quantity_of(case, r)) is None or q.relation == "stage"] or reports
+    if len(scale) == len(case.active_reports):
+        return case
+    return case.with_(reports=tuple(scale), as_of=None, scenarios=(), outcomes=())
 
 
 def _latent_claims(d: Design):
@@ -169,6 +234,8 @@ def build_model(d: Design, fixed: dict | None = None, method: str = "filter"):
     P = d.priors["params"]
 
     coords = {"source": d.source_names}
+    if d.has_shares:
+        coords["quantity"] = d.share_names
 
     def param(name, make):
         if name in fixed:
@@ -187,23 +254,29 @@ def build_model(d: Design, fixed: dict | None = None, method: str = "filter"):
         # Source biases: declared ones keep their own prior, the rest pool around
         # a common centre with an uncertain scale. Scale priors are LogNormal so
         # the density vanishes at zero (no funnel, no collapse onto one source).
-        bias_z = pm.Normal("bias_z", 0.0, 1.0, dims="source")
+        # Pooled sources with many reports are sampled centred (their bias is
+        # pinned by data), the rest non-centred (pinned by the prior): the same
+        # model either way, parameterised where each is well conditioned.
         bias_scale = param("bias_scale", lambda: pm.LogNormal(
             "bias_scale", math.log(P["source_bias"][1]), P["source_bias_scale_spread"]))
-        pooled = P["source_bias"][0] + bias_scale * bias_z
-        own = d.source_bias_prior[:, 0] + d.source_bias_prior[:, 1] * bias_z
+        centred = d.source_centred
+        centre = P["source_bias"][0]
+        bias_raw = pm.Normal("bias_raw", np.where(centred, centre, 0.0), pt.where(centred, bias_scale, 1.0),
+                             dims="source")
+        pooled = pt.where(centred, bias_raw, centre + bias_scale * bias_raw)
+        own = d.source_bias_prior[:, 0] + d.source_bias_prior[:, 1] * bias_raw
         bias = pm.Deterministic("bias", pt.where(d.source_declared_bias, own, pooled), dims="source")
 
         if "noise" in fixed:
             noise = param("noise", None)
         else:
-            noise_case = pm.Normal("noise_case", 0.0, NOISE_POOL_SD)
-            noise_z = pm.Normal("noise_z", 0.0, 1.0, dims="source")
-            noise = pm.Deterministic(
-                "noise",
-                pt.exp(np.log(d.source_noise_prior[:, 0]) + noise_case + d.source_noise_prior[:, 1] * noise_z),
-                dims="source",
-            )
+            # log noise_s = log(grade median_s) + case-wide multiplier + own spread_s; the
+            # multiplier (sd NOISE_POOL_SD) is integrated out, leaving one Gaussian over
+            # sources with covariance diag(spread^2) + NOISE_POOL_SD^2 (no ridge between
+            # the multiplier and every source when many sources are well measured).
+            log_noise = pm.MvNormal("log_noise", np.log(d.source_noise_prior[:, 0]), noise_covariance(d),
+                                    dims="source")
+            noise = pm.Deterministic("noise", pt.exp(log_noise), dims="source")
 
         offset = bias[d.source]
         var = noise[d.source] ** 2
@@ -213,6 +286,11 @@ def build_model(d: Design, fixed: dict | None = None, method: str = "filter"):
             proj_noise = param("projection_noise", lambda: pm.LogNormal("projection_noise", *P["projection_noise"]))
             offset = offset + is_proj * proj_bias
             var = var + is_proj * proj_noise**2 * (d.lead / 30.0)
+        if d.has_shares:
+            # a subset quantity's report reads the primary's log level plus log(share)
+            log_share = pm.Normal("log_share", d.share_prior[:, 0], d.share_prior[:, 1], dims="quantity")
+            has = d.report_share >= 0
+            offset = offset + pt.where(has, log_share[np.maximum(d.report_share, 0)], 0.0)
 
         y = pt.as_tensor_variable(np.nan_to_num(d.y))
         if len(d.censored):

@@ -33,11 +33,25 @@ def _check_target(out: Path, case_name: str, force: bool):
                         expected="a fresh directory, or --force to replace it")
 
 
-def _save(ax, path):
+UNCONVERGED_MARK = "NOT CONVERGED: see diagnostics.json"
+
+
+def _mark_unconverged(fig):
+    """Stamp a figure across its middle so a plot of an unconverged fit is never read as sound."""
+    # sized to fit across the narrowest figure (a bold character is about 0.62 em wide)
+    size = min(18.0, 0.8 * fig.get_figwidth() * 72 / (0.62 * len(UNCONVERGED_MARK)))
+    fig.text(0.5, 0.5, UNCONVERGED_MARK, ha="center", va="center", rotation=15, color="#D55E00", fontsize=size,
+             fontweight="bold", alpha=0.55, zorder=100, gid="unconverged")
+
+
+def _save(ax, path, *, converged=True):
     import matplotlib.pyplot as plt
 
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
+    fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure  # an Axes or an array of them
+    if not converged:
+        _mark_unconverged(fig)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _write_scenarios(tmp: Path, result, sensitivity, *, converged: bool):
@@ -51,22 +65,24 @@ def _write_scenarios(tmp: Path, result, sensitivity, *, converged: bool):
     result.joint().to_csv(tmp / "scenario_joint.csv", **fmt)
     result.curves().to_csv(tmp / "scenario_curves.csv", **fmt)
     result.paths().to_csv(tmp / "scenario_paths.csv", **fmt)
-    _save(plotting.scenario_probabilities(result), tmp / "scenarios.png")
-    _save(plotting.probability_over_time(result), tmp / "scenario_curves.png")
-    _save(plotting.conditional_matrix(result), tmp / "scenario_joint.png")
+    _save(plotting.scenario_probabilities(result), tmp / "scenarios.png", converged=converged)
+    _save(plotting.probability_over_time(result), tmp / "scenario_curves.png", converged=converged)
+    _save(plotting.conditional_matrix(result), tmp / "scenario_joint.png", converged=converged)
     if sensitivity is not None and len(sensitivity):
         sensitivity.to_csv(tmp / "sensitivity.csv", **fmt)
-        _save(plotting.tornado(sensitivity), tmp / "sensitivity.png")
+        _save(plotting.tornado(sensitivity), tmp / "sensitivity.png", converged=converged)
 
 
 def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity=None, what_ifs=None,
-                  force=False) -> dict:
-    """Write trajectory.csv, sources.csv, diagnostics.json, posterior.nc and trajectory.png.
+                  force=False, report=True) -> dict:
+    """Write trajectory.csv, sources.csv, diagnostics.json, posterior.nc, the plots and the report.
 
     With a scenario result (:func:`forecasting.scenarios.simulate`) also
     scenarios.csv, scenario_joint.csv, scenario_curves.csv, scenario_paths.csv and
     their plots; with a sensitivity table, sensitivity.csv and sensitivity.png;
-    with what-ifs (:func:`forecasting.scenarios.what_if`), whatif.csv.
+    with what-ifs (:func:`forecasting.scenarios.what_if`), whatif.csv and whatif.png.
+    With ``report`` (the default) also report.html (self-contained) and report.md
+    (:mod:`forecasting.report`).
 
     Files are written to a temporary directory beside ``out`` and swapped in at
     the end, so an interrupted run leaves the previous complete outputs (or
@@ -75,7 +91,6 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from . import plotting
 
@@ -91,15 +106,17 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
         if comparison is not None:
             comparison.to_csv(tmp / "model_comparison.csv", float_format="%.6g")
         forecast.save(tmp / "posterior.nc")
-        ax = plotting.fan_chart(forecast)
-        if not diag["converged"]:
-            ax.text(0.5, 0.5, "NOT CONVERGED: see diagnostics.json", transform=ax.transAxes, ha="center",
-                    color="#D55E00", fontsize=16, alpha=0.6)
-        ax.figure.savefig(tmp / "trajectory.png", dpi=120)
-        plt.close(ax.figure)
-        axes = plotting.sources_forest(forecast)
-        axes[0].figure.savefig(tmp / "sources.png", dpi=120)
-        plt.close(axes[0].figure)
+        _save(plotting.fan_chart(forecast), tmp / "trajectory.png", converged=diag["converged"])
+        _save(plotting.sources_forest(forecast), tmp / "sources.png", converged=diag["converged"])
+        from . import quantities
+
+        for name in quantities.names(forecast.case)[1:]:  # related quantities: their own table and chart
+            quantities.trajectory(forecast, name).to_csv(tmp / f"trajectory_{name}.csv", index=False,
+                                                         float_format="%.6g")
+            _save(plotting.fan_chart(forecast, quantity=name), tmp / f"trajectory_{name}.png",
+                  converged=diag["converged"])
+        if forecast.design.has_shares:
+            quantities.shares(forecast).to_csv(tmp / "shares.csv", index=False, float_format="%.6g")
         if scenarios is not None and scenarios.scenarios:
             _write_scenarios(tmp, scenarios, sensitivity, converged=diag["converged"])
         if what_ifs:
@@ -112,6 +129,14 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
                 t.insert(1, "condition_probability", w.condition_probability)
                 tables.append(t)
             pd.concat(tables, ignore_index=True).to_csv(tmp / "whatif.csv", index=False, float_format="%.6g")
+            _save(plotting.what_if_comparison(list(what_ifs)), tmp / "whatif.png", converged=diag["converged"])
+        if report:
+            from .report import FIGURES, write_report
+
+            # the report embeds the PNGs just written, so its figures are the files' (watermarks included)
+            figures = {n: (tmp / n).read_bytes() for n in FIGURES.values() if (tmp / n).is_file()}
+            write_report(forecast, tmp, scenarios=scenarios, sensitivity=sensitivity, what_ifs=what_ifs,
+                         comparison=comparison, diagnostics=diag, figures=figures)
         (tmp / MARKER).write_text(json.dumps({"case": forecast.case.name}) + "\n")
         os.chmod(tmp, 0o755)
         if out.exists():

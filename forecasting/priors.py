@@ -8,11 +8,22 @@ Every prior is stated as a 90% range of something an analyst can picture
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, fields
 
 from .errors import CaseError
 
 Z90 = 1.6448536269514722  # 95% quantile of the standard Normal
+
+
+def is_finite_number(value) -> bool:
+    """True for a real, finite number (numpy scalars too); False for bool, text, NaN, inf and huge integers."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float range
+        return False
 
 
 def log_normal_from_range(low: float, high: float) -> tuple[float, float]:
@@ -84,10 +95,7 @@ class Priors:
             v = getattr(self, f.name)
             if v is None:
                 continue
-            ok = isinstance(v, (list, tuple)) and len(v) == 2 and all(
-                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-                for x in v
-            )
+            ok = isinstance(v, (list, tuple)) and len(v) == 2 and all(is_finite_number(x) and x > 0 for x in v)
             if not ok or v[0] >= v[1]:
                 raise CaseError(f"got {v!r}", entry="priors", field=f.name, value=v,
                                 expected="a 90% range [low, high] of positive numbers with low < high")

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseError
-from .evidence import _date, _text, check_keys, suggest
+from .evidence import _date, _text, check_keys, is_finite_number, suggest
 from .priors import Z90, log_normal_from_range
 
 FAMILIES = ("escalation", "military_aid", "alliance_realignment", "diplomatic", "trajectory")
@@ -98,8 +98,7 @@ def _range(value, fld, *, probability):
         raise CaseError(f"got {value!r}", field=fld, value=value, expected=expected)
     out = []
     for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0 or (
-                probability and v >= 1):
+        if not is_finite_number(v) or v <= 0 or (probability and v >= 1):
             raise CaseError(f"got {value!r}", field=fld, value=value, expected=expected)
         out.append(float(v))
     if out[0] > out[1]:
@@ -109,8 +108,7 @@ def _range(value, fld, *, probability):
 
 def _days(value, fld, *, integer=False):
     expected = "a whole number of days, at least 1" if integer else "a positive number of days"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or (
-            integer and (value != int(value) or value < 1)):
+    if not is_finite_number(value) or value <= 0 or (integer and (value != int(value) or value < 1)):
         raise CaseError(f"got {value!r}", field=fld, value=value, expected=expected)
     return int(value) if integer else float(value)
 
@@ -152,7 +150,7 @@ class Driver:
                             field="driver", expected="exactly one of level_above, growth_above")
         k = given[0]
         v = getattr(self, k)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        if not is_finite_number(v) or v <= 0:
             raise CaseError(f"got {v!r}", field=f"driver.{k}", value=v, expected="a positive number")
         set_(k, float(v))
         set_("for_days", _days(self.for_days, "driver.for_days", integer=True))
@@ -376,6 +374,8 @@ def topological_order(scenarios) -> list[int]:
 
 def check_scenarios(scenarios, *, start=None, horizon=None) -> tuple[Scenario, ...]:
     """Validate a set of scenarios (types, graph, dates within the case); return them as a tuple."""
+    if scenarios is not None and (isinstance(scenarios, (str, bytes, dict)) or not hasattr(scenarios, "__iter__")):
+        raise CaseError(f"got {type(scenarios).__name__}", field="scenarios", expected="a sequence of Scenario")
     scenarios = tuple(scenarios or ())
     for i, s in enumerate(scenarios):
         if not isinstance(s, Scenario):
@@ -694,7 +694,7 @@ def _value_and_date(value, fld, dates):
         v, d = value
     else:
         v, d = value, dates[-1].date()
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+    if not is_finite_number(v) or v <= 0:
         raise CaseError(f"got {v!r}", field=fld, value=v, expected="a positive level in the case's unit")
     day = _day(d, dates)
     if not 0 <= day < len(dates):
