@@ -17,6 +17,10 @@ from .backtest import Backtest, backtest
 from .batch import Job, run_batch
 from .calibration import robustness, sbc
 from .influence import influence
+# evidence as it comes: related quantities and sources' track records (echoes: forecasting.echoes)
+from .quantities import Quantity
+# (the function track_records stays in its module: the name is the module's)
+from .track_records import TrackRecord, apply_track_records, load_track_records, save_track_records
 
 # `forecasting.simulate` is also a submodule (simulated cases), and importing it (calibration does) binds
 # the module to this name; bind the function again. Later imports of the submodule leave the name alone.
@@ -27,5 +31,6 @@ __all__ = [
     "Source", "builtin_case", "builtin_case_path", "compare", "fit", "load_case", "read_reports_csv",
     "reports_from_frame", "sensitivity", "simulate", "what_if",
     "Backtest", "Job", "Outcome", "backtest", "influence", "robustness", "run_batch", "sbc",
+    "Quantity", "TrackRecord", "apply_track_records", "load_track_records", "save_track_records",
 ]
 __version__ = "0.1.0"

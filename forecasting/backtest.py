@@ -362,15 +362,21 @@ class Backtest:
     def vintages(self) -> list[str]:
         return list(self.results)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, after=None) -> pd.DataFrame:
         """Mean scores per method and target, on items every compared method scored.
+
+        ``after``: only vintages after this date (e.g. to leave out a first vintage
+        that has heard nothing but a denial).
 
         Columns ``against,method,n,crps,log_score,coverage50,coverage90,pit_mean`` and
         ``crps_skill_vs_<baseline>``: CRPS skill of this method over each other method
         on the same point claims (or true values).
         """
         rows = []
-        for against, df in self.scores.groupby("against"):
+        scores = self.scores
+        if after is not None:
+            scores = scores[pd.to_datetime(scores["vintage"]) > pd.Timestamp(_date(after, "after"))]
+        for against, df in scores.groupby("against"):
             point = df[df["crps"].notna()]
             # compare methods on the same (vintage, item) pairs only
             items = point.groupby(["vintage", "report", "about"])["method"].nunique()

@@ -163,7 +163,8 @@ def _scenarios(args, forecast):
 
 
 def _finish(args, diag) -> int:
-    _say(args, f"wrote {args.out}/: trajectory.csv sources.csv diagnostics.json posterior.nc trajectory.png")
+    _say(args, f"wrote {args.out}/: report.html (open it in a browser), trajectory.csv sources.csv diagnostics.json "
+               "posterior.nc trajectory.png")
     for note in diag.get("evidence_notes", []):
         # weak evidence is printed even with --quiet: it changes how far the numbers can be trusted
         print(f"note: {note}", file=sys.stderr)
@@ -326,23 +327,26 @@ def _check_args(args) -> None:
     from .errors import CaseError
     from .evidence import _date
 
-    if args.command != "run":
-        return
+    # table-driven over every subcommand that has the option (run, backtest, ...)
     limits = (("draws", 1, "at least 1"), ("tune", 0, "0 or more"), ("chains", 1, "at least 1"),
-              ("seed", 0, "0 or more"))
+              ("seed", 0, "0 or more"), ("workers", 1, "at least 1"))
     for name, least, words in limits:
-        value = getattr(args, name)
-        if value < least:
+        value = getattr(args, name, None)
+        if value is not None and value < least:
             raise CaseError(f"got {value}", entry=f"--{name}", value=value, expected=f"a whole number, {words}")
-    if not 0 < args.target_accept < 1:
-        raise CaseError(f"got {args.target_accept}", entry="--target-accept", value=args.target_accept,
+    target_accept = getattr(args, "target_accept", None)
+    if target_accept is not None and not 0 < target_accept < 1:
+        raise CaseError(f"got {target_accept}", entry="--target-accept", value=target_accept,
                         expected="a probability strictly between 0 and 1, like 0.99")
-    if args.as_of is not None:
-        try:
-            _date(args.as_of, "as_of")
-        except CaseError as e:
-            raise CaseError(e.problem, entry="--as-of", value=args.as_of, expected=e.expected) from None
-    for spec in args.what_if:  # read now, so a typo does not cost a whole fit
+    for name in ("as_of", "start", "end"):
+        value = getattr(args, name, None)
+        if value is not None:
+            try:
+                _date(value, name)
+            except CaseError as e:
+                flag = "--" + name.replace("_", "-")
+                raise CaseError(e.problem, entry=flag, value=value, expected=e.expected) from None
+    for spec in getattr(args, "what_if", None) or ():  # read now, so a typo does not cost a whole fit
         parse_what_if(spec)
 
 

@@ -8,9 +8,12 @@ evidence, not four. The rule, applied to a case's reports in date order:
    the first is an echo of the first.
 2. **Citations.** A report with ``cites = "X"`` repeats source X's figure. Its
    origin is X's most recent report made on or before the echo's date with the
-   same figure. If the case holds no such report, the earliest report citing X
-   with that figure stands in for the missing origin (it is kept as evidence,
-   under its own source), and later ones with the same figure are its echoes.
+   same numbers (value, or low and high, and target, for the same quantity),
+   whatever the claim kind: an outlet writing "around 11,000" for an official's
+   "at least 11,000" adds no evidence by rephrasing it. If the case holds no
+   such report, the earliest report citing X with those numbers stands in for
+   the missing origin (it is kept as evidence, under its own source), and later
+   ones with the same numbers are its echoes.
 3. An echo of an echo is an echo of the first report in the chain.
 
 Echoes stay in the case, in :meth:`Case.reports_frame` (column ``echo_of``) and
@@ -28,6 +31,11 @@ from collections.abc import Sequence
 def figure(report) -> tuple:
     """What a report claims, without who or when: quantity, claim kind, numbers and target."""
     return (report.quantity, report.claim, report.value, report.low, report.high, report.target)
+
+
+def numbers(report) -> tuple:
+    """The numbers a report states, without how it phrases them: quantity, value, low, high, target."""
+    return (report.quantity, report.value, report.low, report.high, report.target)
 
 
 def echo_origins(reports: Sequence) -> list[int | None]:
@@ -57,8 +65,8 @@ def echo_origins(reports: Sequence) -> list[int | None]:
     order = sorted(range(len(reports)), key=lambda j: (reports[j].date, reports[j].cites is not None, j))
     origin: list[int | None] = [None] * len(reports)
     first_of_claim: dict[tuple, int] = {}  # (source, date, figure) -> first report
-    by_source_figure: dict[tuple, int] = {}  # (source, figure) -> most recent report so far
-    stand_in: dict[tuple, int] = {}  # (cited source, figure) -> earliest echo of a missing origin
+    by_source_numbers: dict[tuple, int] = {}  # (source, numbers) -> most recent report so far
+    stand_in: dict[tuple, int] = {}  # (cited source, numbers) -> earliest echo of a missing origin
 
     def root(i: int) -> int:
         return i if origin[i] is None else origin[i]
@@ -70,15 +78,16 @@ def echo_origins(reports: Sequence) -> list[int | None]:
         if dup is not None:
             origin[j] = root(dup)
         elif r.cites is not None:
-            cited = by_source_figure.get((r.cites, fig))
+            key = (r.cites, numbers(r))
+            cited = by_source_numbers.get(key)
             if cited is not None:
                 origin[j] = root(cited)
-            elif (r.cites, fig) in stand_in:
-                origin[j] = root(stand_in[(r.cites, fig)])
+            elif key in stand_in:
+                origin[j] = root(stand_in[key])
             else:
-                stand_in[(r.cites, fig)] = j
+                stand_in[key] = j
         first_of_claim.setdefault((r.source, r.date, fig), j)
-        by_source_figure[(r.source, fig)] = j
+        by_source_numbers[(r.source, numbers(r))] = j
     return origin
 
 

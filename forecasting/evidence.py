@@ -540,7 +540,12 @@ def evidence_notes(case: Case) -> list[str]:
     """
     import numpy as np
 
-    reports = case.active_reports
+    from .quantities import quantity_of
+
+    # only claims on the primary quantity's scale: a subset's or an independent count's
+    # figures are not in conflict with the total for being smaller
+    reports = [r for r in case.active_reports
+               if (q := quantity_of(case, r)) is None or q.relation == "stage"] or list(case.active_reports)
     n = len(reports)
     notes = []
     if n < FEW_REPORTS:

@@ -93,17 +93,23 @@ class Forecast:
 
         post = self.idata.posterior
         names = [v for v in post.data_vars if v not in ("reading_mean", "reading_var")]
-        rhat = az.rhat(post[names])
+        # R-hat compares chains: with one chain it is undefined (NaN), which must fail the check, not pass it
+        if post.sizes["chain"] >= 2:
+            rhat = az.rhat(post[names])
+            rhat_by = {v: _finite_extreme(rhat[v].values, np.max) for v in names}
+        else:
+            rhat_by = dict.fromkeys(names, math.nan)
         ess = az.ess(post[names], method="bulk")
-        rhat_by = {v: float(np.nanmax(rhat[v].values)) for v in names}
-        ess_by = {v: float(np.nanmin(ess[v].values)) for v in names}
+        ess_by = {v: _finite_extreme(ess[v].values, np.min) for v in names}
         div = int(self.idata.sample_stats["diverging"].values.sum())
         n = int(post.sizes["chain"] * post.sizes["draw"])
+        rhat_worst = max(rhat_by, key=lambda v: -math.inf if math.isnan(rhat_by[v]) else rhat_by[v])
+        ess_worst = min(ess_by, key=lambda v: math.inf if math.isnan(ess_by[v]) else ess_by[v])
         out = {
-            "rhat_max": max(rhat_by.values()),
-            "rhat_worst": max(rhat_by, key=rhat_by.get),
-            "ess_bulk_min": min(ess_by.values()),
-            "ess_bulk_worst": min(ess_by, key=ess_by.get),
+            "rhat_max": rhat_by[rhat_worst],
+            "rhat_worst": rhat_worst,
+            "ess_bulk_min": ess_by[ess_worst],
+            "ess_bulk_worst": ess_worst,
             "ess_bulk_min_trajectory": ess_by["log_level"],
             "divergences": div,
             "draws": n,
@@ -116,10 +122,13 @@ class Forecast:
         if div:
             problems.append(f"{div} divergent transitions ({div / n:.1%} of draws): raise target_accept (--target-accept 0.995) "
                             "or check for contradictory claims")
-        if out["rhat_max"] > RHAT_MAX:
+        if math.isnan(out["rhat_max"]):
+            problems.append(f"R-hat cannot be computed from {out['chains']} chain{'s' * (out['chains'] != 1)}: "
+                            "run 2 or more (--chains 4)")
+        elif out["rhat_max"] > RHAT_MAX:
             problems.append(f"R-hat {out['rhat_max']:.3f} > {RHAT_MAX} for {out['rhat_worst']}: run longer "
                             "(--tune, --draws) or more chains")
-        if out["ess_bulk_min"] < ESS_MIN:
+        if not out["ess_bulk_min"] >= ESS_MIN:  # NaN (too few draws to estimate) fails too
             problems.append(f"bulk ESS {out['ess_bulk_min']:.0f} < {ESS_MIN} for {out['ess_bulk_worst']}: "
                             "increase --draws")
         out["converged"] = not problems
@@ -174,6 +183,13 @@ class Forecast:
         except Exception as e:  # any unreadable file is bad input, not a crash
             raise CaseError(f"not a saved forecast ({type(e).__name__}: {e})", file=str(path)) from None
         return cls(case, idata)
+
+
+def _finite_extreme(values, pick) -> float:
+    """``pick`` (np.max / np.min) over the finite values; NaN when there are none."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(pick(values)) if values.size else math.nan
 
 
 def _figure(x: float) -> str:

@@ -11,6 +11,8 @@ the case is refitted without those claims instead, with the same settings.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -128,8 +130,12 @@ def _refit_without(forecast, drop: set, seed):
 
     case = forecast.case
     keep = tuple(r for i, r in enumerate(case.reports) if i not in drop)
+    # hold the claim-informed default priors (level, ceiling) where they were, so the
+    # refit differs from the fit only by the claims left out, as the PSIS estimate does
+    ranges = forecast.design.priors["ranges"]
+    priors = dataclasses.replace(case.priors, level=tuple(ranges["level"]), ceiling=tuple(ranges["ceiling"]))
     try:
-        new_case = case.with_(reports=keep)
+        new_case = case.with_(reports=keep, priors=priors)
     except CaseError:
         return None  # e.g. no report left on or before as_of
     post = forecast.idata.posterior

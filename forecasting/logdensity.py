@@ -12,7 +12,9 @@ model is the definition; ``tests/test_logdensity.py`` checks the two agree to
 
 Unconstrained parameter vector, in this order (PyMC's value variables):
 ``log(wander)``, then ``drift`` (random walk) or ``log_ceiling, log(halfway_days)``
-(saturating), ``bias_raw[S]``, ``log(bias_scale)``, ``log_noise[S]``,
+(saturating), ``bias_z[R]`` (sources sampled non-centred), ``log(bias_scale)``, then for the C
+sources sampled centred ``bias_mean`` and ``bias_dev`` (C - 1 free values of a zero-sum vector,
+PyMC's ``ZeroSumNormal`` transform), ``log_noise[S]``,
 then ``projection_bias, log(projection_noise)`` if the case has projections,
 then ``log_share[Q]`` if it has subset quantities (:mod:`forecasting.quantities`),
 then one latent value per bound or range (``claim_latent_raw[C]``).
@@ -44,7 +46,8 @@ Y, LO, HI, LEAD30, IS_PROJ = range(5)
 # columns of the per-report int table (SHARE: subset quantity's share index, -1 for none)
 SRC, DAY, CENS, SHARE = range(4)
 # columns of the per-source table
-DECLARED, OWN_MU, OWN_SD, NOISE_LOG_MEDIAN, NOISE_LOG_SD, CENTRED = range(6)
+# (POS: the source's place among the non-centred or among the centred sources)
+DECLARED, OWN_MU, OWN_SD, NOISE_LOG_MEDIAN, NOISE_LOG_SD, CENTRED, POS = range(7)
 # entries of the settings vector
 (KIND, N_SRC, HAS_PROJ, M0, V0, W_MU, W_SD, T1_MU, T1_SD, T2_MU, T2_SD, POOL_MU, BS_MU, BS_SD,
  PB_MU, PB_SD, PN_MU, PN_SD, N_SHARE) = range(19)
@@ -69,13 +72,15 @@ def pack(d: Design) -> dict:
     share = d.report_share if len(d.report_share) == n else np.full(n, -1)
     index = np.stack([d.source, d.reading_pos, cens_of, share], axis=1).astype(np.int64)
     S = len(d.source_names)
-    sources = np.zeros((S, 6))
+    sources = np.zeros((S, 7))
     sources[:, DECLARED] = d.source_declared_bias
     sources[:, OWN_MU] = d.source_bias_prior[:, 0]
     sources[:, OWN_SD] = np.where(d.source_declared_bias, d.source_bias_prior[:, 1], 1.0)
     sources[:, NOISE_LOG_MEDIAN] = np.log(d.source_noise_prior[:, 0])
     sources[:, NOISE_LOG_SD] = d.source_noise_prior[:, 1]
-    sources[:, CENTRED] = d.source_centred
+    centred = d.source_centred
+    sources[:, CENTRED] = centred
+    sources[:, POS] = np.where(centred, np.cumsum(centred) - 1, np.cumsum(~centred) - 1)
     gaps = np.diff(np.concatenate([[0], d.reading_days])).astype(float)
     t1, t2 = (P["drift"], (0.0, 1.0)) if d.kind == "random_walk" else (P["ceiling"], P["halfway_days"])
     settings = np.array([
@@ -104,7 +109,12 @@ def param_slices(d: Design) -> dict:
     for name in names:
         out[name] = slice(i, i + 1)
         i += 1
-    for name, size in (("bias_raw", S), ("bias_scale_log__", 1), ("log_noise", S)):
+    C = int(d.source_centred.sum())
+    blocks = (("bias_z", S - C), ("bias_scale_log__", 1), ("bias_mean", 1 if C else 0),
+              ("bias_dev_zerosum__", C - 1 if C else 0), ("log_noise", S))
+    for name, size in blocks:
+        if not size:
+            continue
         out[name] = slice(i, i + size)
         i += size
     if d.has_projections:
@@ -135,13 +145,54 @@ def _sigmoid(u):
 
 
 @_jit
-def _bias(raw, source, pool_mu, bias_scale):
-    # declared: own prior, non-centred; pooled and centred: raw is the bias; else non-centred
-    if source[DECLARED] > 0.5:
-        return source[OWN_MU] + source[OWN_SD] * raw
-    if source[CENTRED] > 0.5:
-        return raw
-    return pool_mu + bias_scale * raw
+def _blocks(start, sources):
+    """Number of centred sources and where each bias block starts in theta."""
+    S = sources.shape[0]
+    C = 0
+    for s in range(S):
+        if sources[s, CENTRED] > 0.5:
+            C += 1
+    i_bz = start
+    i_bs = i_bz + S - C
+    i_bm = i_bs + 1
+    i_bd = i_bm + (1 if C > 0 else 0)
+    i_nz = i_bd + (C - 1 if C > 0 else 0)
+    return C, i_bz, i_bs, i_bm, i_bd, i_nz
+
+
+@_jit
+def _zero_sum(theta, i0, n):
+    """PyMC's ZeroSumTransform backward: n - 1 free values -> n values summing to zero (an isometry)."""
+    dev = np.zeros(n)
+    if n == 0:
+        return dev
+    su = 0.0
+    for k in range(n - 1):
+        su += theta[i0 + k]
+    rn = math.sqrt(n)
+    norm = su / (rn + n)
+    for k in range(n - 1):
+        dev[k] = theta[i0 + k] - norm
+    dev[n - 1] = -su / rn
+    return dev
+
+
+@_jit
+def _biases(theta, sources, pool_mu, i_bz, i_bs, i_bm, i_bd, C):
+    """Every source's log bias: declared (own prior), pooled non-centred, or pooled centred (mean + zero-sum)."""
+    S = sources.shape[0]
+    bias_scale = math.exp(theta[i_bs])
+    dev = _zero_sum(theta, i_bd, C)
+    bias = np.empty(S)
+    for s in range(S):
+        pos = int(sources[s, POS])
+        if sources[s, CENTRED] > 0.5:
+            bias[s] = theta[i_bm] + dev[pos]
+        elif sources[s, DECLARED] > 0.5:
+            bias[s] = sources[s, OWN_MU] + sources[s, OWN_SD] * theta[i_bz + pos]
+        else:
+            bias[s] = pool_mu + bias_scale * theta[i_bz + pos]
+    return bias, dev
 
 
 @_jit
@@ -186,9 +237,7 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
     if saturating:
         lp += _normal(theta[2], settings[T2_MU], settings[T2_SD], grad, 2)
         i = 3
-    i_bz = i
-    i_bs = i_bz + S
-    i_nz = i_bs + 1
+    C, i_bz, i_bs, i_bm, i_bd, i_nz = _blocks(i, sources)
     i_pb = i_nz + S
     i_sh = i_pb + (2 if has_proj else 0)
     Q = int(settings[N_SHARE])
@@ -197,14 +246,23 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         lp += _normal(theta[i_sh + q], settings[SHARE0 + 2 * q], settings[SHARE0 + 2 * q + 1], grad, i_sh + q)
     lp += _normal(theta[i_bs], settings[BS_MU], settings[BS_SD], grad, i_bs)
     bias_scale = math.exp(theta[i_bs])
-    for s in range(S):
-        if sources[s, CENTRED] > 0.5:
-            z = (theta[i_bz + s] - settings[POOL_MU]) / bias_scale
-            lp += -0.5 * (LOG_2PI + z * z) - theta[i_bs]
-            grad[i_bz + s] -= z / bias_scale
-            grad[i_bs] += z * z - 1.0
-        else:
-            lp += _normal(theta[i_bz + s], 0.0, 1.0, grad, i_bz + s)
+    for k in range(S - C):
+        lp += _normal(theta[i_bz + k], 0.0, 1.0, grad, i_bz + k)
+    bias, dev = _biases(theta, sources, settings[POOL_MU], i_bz, i_bs, i_bm, i_bd, C)
+    g_dev = np.zeros(C)
+    if C > 0:
+        # mean of the centred biases ~ Normal(centre, scale / sqrt(C)); deviations ~ ZeroSumNormal(scale)
+        sd_m = bias_scale / math.sqrt(C)
+        z = (theta[i_bm] - settings[POOL_MU]) / sd_m
+        lp += -0.5 * (LOG_2PI + z * z) - math.log(sd_m)
+        grad[i_bm] -= z / sd_m
+        grad[i_bs] += z * z - 1.0
+        ss = 0.0
+        for k in range(C):
+            ss += dev[k] * dev[k]
+            g_dev[k] = -dev[k] / (bias_scale * bias_scale)
+        lp += -0.5 * ss / (bias_scale * bias_scale) - (C - 1) * (0.5 * LOG_2PI + theta[i_bs])
+        grad[i_bs] += ss / (bias_scale * bias_scale) - (C - 1)
     lp += _log_noise_prior(theta, sources, i_nz, grad)
     pb = 0.0
     pn2 = 0.0
@@ -214,10 +272,8 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         pb = theta[i_pb]
         pn2 = math.exp(2.0 * theta[i_pb + 1])
 
-    bias = np.empty(S)
     noise = np.empty(S)
     for s in range(S):
-        bias[s] = _bias(theta[i_bz + s], sources[s], settings[POOL_MU], bias_scale)
         noise[s] = math.exp(theta[i_nz + s])
 
     # --- each report's reading: value, offset, variance ---
@@ -395,15 +451,23 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         g_pn2 += dv * proj * reports[j, LEAD30]
 
     for s in range(S):
-        z = theta[i_bz + s]
-        if sources[s, DECLARED] > 0.5:
-            grad[i_bz + s] += g_bias[s] * sources[s, OWN_SD]
-        elif sources[s, CENTRED] > 0.5:
-            grad[i_bz + s] += g_bias[s]
+        pos = int(sources[s, POS])
+        if sources[s, CENTRED] > 0.5:
+            grad[i_bm] += g_bias[s]
+            g_dev[pos] += g_bias[s]
+        elif sources[s, DECLARED] > 0.5:
+            grad[i_bz + pos] += g_bias[s] * sources[s, OWN_SD]
         else:
-            grad[i_bz + s] += g_bias[s] * bias_scale
-            grad[i_bs] += g_bias[s] * z * bias_scale
+            grad[i_bz + pos] += g_bias[s] * bias_scale
+            grad[i_bs] += g_bias[s] * theta[i_bz + pos] * bias_scale
         grad[i_nz + s] += g_noise[s] * noise[s]
+    if C > 1:  # through the zero-sum transform to its free values
+        rn = math.sqrt(C)
+        head = 0.0
+        for k in range(C - 1):
+            head += g_dev[k]
+        for k in range(C - 1):
+            grad[i_bd + k] += g_dev[k] - head / (rn + C) - g_dev[C - 1] / rn
     if has_proj:
         grad[i_pb] += g_pb
         grad[i_pb + 1] += g_pn2 * 2.0 * pn2
@@ -422,7 +486,8 @@ def initial_point(d: Design, data: dict, rng: np.random.Generator) -> np.ndarray
         theta[sl["log_ceiling"]] = st[T1_MU]
         theta[sl["halfway_days_log__"]] = st[T2_MU]
     theta[sl["bias_scale_log__"]] = st[BS_MU]
-    theta[sl["bias_raw"]] = np.where(d.source_centred, st[POOL_MU], 0.0)
+    if "bias_mean" in sl:
+        theta[sl["bias_mean"]] = st[POOL_MU]
     theta[sl["log_noise"]] = data["sources"][:, NOISE_LOG_MEDIAN]
     if d.has_projections:
         theta[sl["projection_bias"]] = st[PB_MU]
@@ -440,9 +505,7 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
     K = n_days
     saturating = settings[KIND] > 0.5
     has_proj = settings[HAS_PROJ] > 0.5
-    i_bz = 3 if saturating else 2
-    i_bs = i_bz + S
-    i_nz = i_bs + 1
+    C, i_bz, i_bs, i_bm, i_bd, i_nz = _blocks(3 if saturating else 2, sources)
     i_pb = i_nz + S
     i_sh = i_pb + (2 if has_proj else 0)
     i_lat = i_sh + int(settings[N_SHARE])
@@ -461,8 +524,9 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
         pb = theta[i_pb]
         pn2 = math.exp(2.0 * theta[i_pb + 1])
     o = n_theta
+    bias, _ = _biases(theta, sources, settings[POOL_MU], i_bz, i_bs, i_bm, i_bd, C)
     for s in range(S):
-        out[o + s] = _bias(theta[i_bz + s], sources[s], settings[POOL_MU], math.exp(theta[i_bs]))
+        out[o + s] = bias[s]
         out[o + S + s] = math.exp(theta[i_nz + s])
     o_mean = o + 2 * S
     o_var = o_mean + K
@@ -496,13 +560,17 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
         out[o_var + k] = 1.0 / out[o_var + k]
 
 
+SCALARS = ("wander_log__", "drift", "log_ceiling", "halfway_days_log__", "bias_scale_log__", "bias_mean",
+           "projection_bias", "projection_noise_log__")
+
+
 def expanded_layout(d: Design) -> tuple[list, list]:
     """Names and shapes of the posterior variables, in the order :func:`_readings` writes them."""
     names, shapes = [], []
     for name, s in param_slices(d).items():
         size = s.stop - s.start
-        names.append(name[: -len("_log__")] if name.endswith("_log__") else name)
-        shapes.append((size,) if name in ("bias_raw", "log_noise", "claim_latent_raw", "log_share") else ())
+        names.append(name.replace("_log__", "").replace("_zerosum__", "_free"))
+        shapes.append(() if name in SCALARS else (size,))
     S, K = len(d.source_names), len(d.reading_days)
     names += ["bias", "noise", "reading_mean", "reading_var"]
     shapes += [(S,), (S,), (K,), (K,)]
@@ -541,7 +609,7 @@ if numba is not None:
         n, S, K = u[1], u[4], u[6]
         reports = numba.carray(_as_pointer(u[0]), (n, 5), np.float64)
         index = numba.carray(_as_pointer(u[2]), (n, 4), np.int64)
-        sources = numba.carray(_as_pointer(u[3]), (S, 6), np.float64)
+        sources = numba.carray(_as_pointer(u[3]), (S, 7), np.float64)
         gaps = numba.carray(_as_pointer(u[5]), (K,), np.float64)
         settings = numba.carray(_as_pointer(u[7]), (u[9],), np.float64)
         return reports, index, sources, gaps, settings, K, u[8]
@@ -598,7 +666,7 @@ def compile_nutpie(d: Design):
     def initial_point_func(seed):
         return initial_point(d, full, np.random.default_rng(seed))
 
-    dims = {n: ("source",) for n in ("bias_raw", "log_noise", "bias", "noise")}
+    dims = {n: ("source",) for n in ("log_noise", "bias", "noise")}
     dims.update(reading_mean=("reading_day",), reading_var=("reading_day",))
     coords = {"source": list(d.source_names), "reading_day": d.dates[d.reading_days]}
     if d.has_shares:

@@ -82,7 +82,8 @@ class Design:
     def source_centred(self) -> np.ndarray:
         """Pooled sources whose bias is sampled centred (bool per source; see ``build_model``)."""
         counts = np.bincount(self.source, minlength=len(self.source_names))
-        return ~self.source_declared_bias & (counts >= CENTRE_MIN_REPORTS)
+        centred = ~self.source_declared_bias & (counts >= CENTRE_MIN_REPORTS)
+        return centred if centred.sum() >= 2 else np.zeros_like(centred)
 
     @property
     def has_shares(self) -> bool:
@@ -256,16 +257,25 @@ def build_model(d: Design, fixed: dict | None = None, method: str = "filter"):
         # the density vanishes at zero (no funnel, no collapse onto one source).
         # Pooled sources with many reports are sampled centred (their bias is
         # pinned by data), the rest non-centred (pinned by the prior): the same
-        # model either way, parameterised where each is well conditioned.
+        # model either way, parameterised where each is well conditioned. The
+        # centred ones are split into their mean and zero-sum deviations, since
+        # data pin biases only relative to each other: their common level is the
+        # prior's, and as one coordinate it no longer spans every source.
         bias_scale = param("bias_scale", lambda: pm.LogNormal(
             "bias_scale", math.log(P["source_bias"][1]), P["source_bias_scale_spread"]))
-        centred = d.source_centred
         centre = P["source_bias"][0]
-        bias_raw = pm.Normal("bias_raw", np.where(centred, centre, 0.0), pt.where(centred, bias_scale, 1.0),
-                             dims="source")
-        pooled = pt.where(centred, bias_raw, centre + bias_scale * bias_raw)
-        own = d.source_bias_prior[:, 0] + d.source_bias_prior[:, 1] * bias_raw
-        bias = pm.Deterministic("bias", pt.where(d.source_declared_bias, own, pooled), dims="source")
+        centred = d.source_centred
+        raw, cen = np.flatnonzero(~centred), np.flatnonzero(centred)
+        bias = pt.zeros(len(d.source_names))
+        if len(raw):
+            bias_z = pm.Normal("bias_z", 0.0, 1.0, shape=len(raw))
+            own = d.source_bias_prior[raw, 0] + d.source_bias_prior[raw, 1] * bias_z
+            bias = pt.set_subtensor(bias[raw], pt.where(d.source_declared_bias[raw], own, centre + bias_scale * bias_z))
+        if len(cen):
+            bias_mean = pm.Normal("bias_mean", centre, bias_scale / math.sqrt(len(cen)))
+            bias_dev = pm.ZeroSumNormal("bias_dev", sigma=bias_scale, shape=len(cen))
+            bias = pt.set_subtensor(bias[cen], bias_mean + bias_dev)
+        bias = pm.Deterministic("bias", bias, dims="source")
 
         if "noise" in fixed:
             noise = param("noise", None)

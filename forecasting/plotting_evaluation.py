@@ -59,7 +59,7 @@ def reliability_diagram(backtest, ax=None, *, methods=("model", "no_bias"), bins
                     fmt="o-", color=METHOD_COLOUR.get(m, PALETTE[k]), capsize=3, ms=6,
                     label=f"{METHOD_LABEL.get(m, m)} ({len(g)} forecasts)")
         for x, y, n in zip(t["mean_probability"], t["observed_frequency"], t["n"]):
-            ax.annotate(str(n), (x + off, y), textcoords="offset points", xytext=(6, -10), fontsize=7,
+            ax.annotate(str(n), (x + off, y), textcoords="offset points", xytext=(6, -10 - 9 * k), fontsize=7,
                         color=METHOD_COLOUR.get(m, PALETTE[k]))
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
@@ -236,17 +236,19 @@ def influence_plot(table, target=None, ax=None, *, top: int = 12):
     colours = [PALETTE[0] if k == "report" else PALETTE[1] for k in t["kind"]]
     y = np.arange(len(t))
     ax.barh(y, t["change"], color=colours, hatch=None)
-    for yi, (m, k) in enumerate(zip(t["method"], t["pareto_k"])):
-        if m != "psis":
-            ax.annotate(f"{m} (k={k:.2f})", (0, yi), xytext=(4, 0), textcoords="offset points", va="center",
-                        fontsize=7, color="0.3")
+    for yi, (m, k, c) in enumerate(zip(t["method"], t["pareto_k"], t["change"])):
+        if m != "psis":  # say where the number came from, just past the end of its bar
+            ax.annotate(f"{m} (k={k:.2f})", (c, yi), xytext=(4 if c >= 0 else -4, 0), textcoords="offset points",
+                        va="center", ha="left" if c >= 0 else "right", fontsize=7, color="0.3")
     ax.set_yticks(y, [s if len(s) < 60 else s[:57] + "..." for s in t["label"]], fontsize=8)
     ax.axvline(0, color="0.3", lw=0.8)
     base = float(t["baseline"].iloc[0]) if len(t) else float("nan")
-    ax.set_xlabel(f"change in {target} when left out (baseline {base:,.3g})")
+    ax.set_xlabel(f"change in {target} when left out\n(baseline {base:,.0f})" if abs(base) >= 100
+                  else f"change in {target} when left out\n(baseline {base:.3g})")
+    ax.margins(x=0.15)
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=PALETTE[0], label="one report"), Patch(color=PALETTE[1], label="all of a source")],
-              fontsize=8, frameon=False, loc="lower right")
+              fontsize=8, frameon=False, loc="best")
     ax.set_title("What moved the forecast (PSIS leave-out; refit where Pareto k > 0.7)", fontsize=10)
     return ax

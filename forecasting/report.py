@@ -82,7 +82,7 @@ margin:0 auto;padding:0 1.2rem 3rem;color:#1a1a1a;line-height:1.45}
 h1{margin-top:1.2rem}h2{border-bottom:2px solid #0072B2;padding-bottom:.2rem;margin-top:2.2rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.86rem}
 th,td{border:1px solid #ccc;padding:.25rem .45rem;vertical-align:top;text-align:left}
-th{background:#eef4fa}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+th{background:#eef4fa}td.num{text-align:right;font-variant-numeric:tabular-nums;min-width:9rem}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.85rem;color:#444}
 nav ol{columns:2;font-size:.95rem}
@@ -95,17 +95,18 @@ small{color:#555}td.nowrap{white-space:nowrap}
 
 
 # --------------------------------------------------------------- formatting
-def _pct(p: float) -> str:
-    """A probability as a percentage, with a decimal where the ends are near."""
+def _pct(p: float, fine: bool = False) -> str:
+    """A probability as a percentage, with a decimal near 0 and 1 (or when ``fine``)."""
     if p is None or not math.isfinite(p):
         return "n/a"
     v = 100 * p
-    return f"{v:.1f}%" if v < 1 or v > 99 else f"{v:.0f}%"
+    return f"{v:.1f}%" if fine or v < 1 or v > 99 else f"{v:.0f}%"
 
 
 def _prob(p, lower, upper, se=None) -> str:
-    """'43% (90% interval 20-71%; Monte Carlo se 0.8 points)'."""
-    text = f"{_pct(p)} (90% interval {_pct(lower)}–{_pct(upper)}"
+    """'43% (90% interval 20%–71%; Monte Carlo se 0.8 points)'; a narrow interval gets a decimal."""
+    fine = upper - lower < 0.03
+    text = f"{_pct(p, fine)} (90% interval {_pct(lower, fine)}–{_pct(upper, fine)}"
     if se is not None and math.isfinite(se):
         text += f"; Monte Carlo se {100 * se:.1f} points"
     return text + ")"

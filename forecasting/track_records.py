@@ -7,9 +7,7 @@ version control::
       "format": "forecasting track records",
       "version": 1,
       "sources": [
-        {"source": "South Korea NIS", "bias": [0.93, 1.21], "bias_median": 1.06,
-         "noise": [0.05, 0.21], "noise_median": 0.11, "reports": 9,
-         "case": "North Korean troops in Russia", "as_of": "2025-03-31"}
+        {"source": "South Korea NIS", "bias": [0.6, 1.04], "bias_median": 0.82, "noise": [0.17, 0.52], ...}
       ]
     }
 
@@ -162,8 +160,11 @@ def save_track_records(records, path) -> None:
         row["bias"], row["noise"] = list(r.bias), list(r.noise)
         row["as_of"] = r.as_of.isoformat()
         rows.append({k: row[k] for k in FIELDS})
-    text = json.dumps({"format": FORMAT, "version": VERSION, "sources": rows}, indent=2)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    # one source per line: a registry under version control then diffs source by source
+    lines = ",\n".join("    " + json.dumps(row, ensure_ascii=False) for row in rows)
+    text = (f'{{\n  "format": {json.dumps(FORMAT)},\n  "version": {VERSION},\n  "sources": [\n'
+            + (lines + "\n" if rows else "") + "  ]\n}\n")
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def load_track_records(path) -> tuple[TrackRecord, ...]:

@@ -55,6 +55,15 @@ def test_citation_echoes_its_origin():
     assert echo_origins([a, b, c]) == [None, 0, 0]
 
 
+def test_citation_matches_numbers_not_phrasing():
+    official = Report(CLAIM_DAY, "NIS", "at_least", 11000)
+    outlet = claim("Outlet 0", CLAIM_DAY + dt.timedelta(days=7), cites="NIS")  # "around 11,000"
+    other_number = claim("Outlet 1", CLAIM_DAY + dt.timedelta(days=7), cites="NIS", value=12000)
+    assert echo_origins([official, outlet, other_number]) == [None, 0, None]
+    # without a citation a rephrasing by the same source is a claim of its own
+    assert echo_origins([official, claim()]) == [None, None]
+
+
 def test_origin_listed_after_its_echo_on_the_same_day():
     echo = claim("Outlet 0", cites="NIS")
     assert echo_origins([echo, claim()]) == [1, None]
@@ -230,3 +239,14 @@ def test_repeating_a_claim_ten_times_does_not_shrink_the_posterior(widths, name)
 def test_ten_independent_sources_agreeing_do_shrink_it(widths):
     (w1, se1), (w, se) = widths["single"], widths["independent"]
     assert w < w1 - Z * np.hypot(se, se1), f"independent width {w:.3f} vs single {w1:.3f}"
+
+
+def test_flagship_echoes_carry_no_weight():
+    import forecasting as fc
+
+    case = fc.builtin_case()
+    df = case.reports_frame()
+    echoes = df[df["echo_of"].notna()]
+    assert len(echoes) >= 4 and all("ECHO" in n for n in echoes["note"])
+    kept = set(design(case).report_index)
+    assert kept.isdisjoint(echoes.index) and len(kept) == len(case.reports) - len(echoes)

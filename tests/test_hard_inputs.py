@@ -60,11 +60,21 @@ CASES = {
                                              horizon="2028-10-01", trajectory="random_walk"),
 }
 DAY = dt.date(2024, 10, 23)  # every case has a report on this day
+pytestmark = pytest.mark.slow  # eight MCMC fits
+
+
+class _Fit:
+    """A fit with its trajectory table and diagnostics computed once (long horizons make them slow)."""
+
+    def __init__(self, case):
+        self.forecast = fc.fit(case, **FIT)
+        self.traj = self.forecast.trajectory()
+        self.diag = self.forecast.diagnostics()
 
 
 @pytest.fixture(scope="module")
 def fits():
-    return {name: fc.fit(case, **FIT) for name, case in CASES.items()}
+    return {name: _Fit(case) for name, case in CASES.items()}
 
 
 def _log_level(forecast, day):
@@ -72,31 +82,31 @@ def _log_level(forecast, day):
     return forecast.idata.posterior["log_level"].isel(date=i)
 
 
-def _sd_and_se(forecast, day):
+def _sd_and_se(fit, day):
     """Posterior sd of the log level on ``day`` and its Monte Carlo standard error."""
-    x = _log_level(forecast, day)
+    x = _log_level(fit.forecast, day)
     sd = float(x.std())
     ess = float(az.ess(x.values, method="sd"))
     return sd, sd / math.sqrt(2 * ess)
 
 
-def _factor(forecast, day):
-    row = forecast.trajectory().set_index("date").loc[day]
+def _factor(fit, day):
+    row = fit.traj.set_index("date").loc[day]
     return row.q95 / row.q05
 
 
-def _notes(forecast):
-    return " | ".join(forecast.diagnostics()["evidence_notes"])
+def _notes(fit):
+    return " | ".join(fit.diag["evidence_notes"])
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_fits_with_finite_ordered_quantiles(fits, name):
-    traj = fits[name].trajectory()
+    traj = fits[name].traj
     q = traj[["q05", "q25", "q50", "q75", "q95"]].to_numpy()
     assert np.isfinite(q).all() and (q > 0).all()
     assert (np.diff(q, axis=1) >= 0).all()
     assert len(traj) == CASES[name].days
-    diag = fits[name].diagnostics()
+    diag = fits[name].diag
     assert np.isfinite(diag["rhat_max"]) and diag["horizon_interval_factor"] >= 1
     json.dumps(diag, allow_nan=False)  # diagnostics.json stays valid JSON
 
@@ -117,7 +127,7 @@ def test_single_report_is_wide_at_the_horizon(fits):
     and wider than x10, so the wide-interval note is printed."""
     f = fits["single report"]
     assert _factor(f, dt.date(2024, 12, 31)) > _factor(f, DAY)
-    assert f.diagnostics()["horizon_interval_factor"] > WIDE_INTERVAL
+    assert f.diag["horizon_interval_factor"] > WIDE_INTERVAL
     assert "at the horizon (2024-12-31) the 90% interval is" in _notes(f)
 
 
@@ -134,7 +144,7 @@ def test_two_sided_bounds_spread_between_them(fits):
     """At least 3,000 and up to 20,000: no figure picks a point between, so the 90% interval reaches
     within x1.5 of both bounds (the level prior is nearly flat across the x6.7 gap)."""
     f = fits["only bounds"]
-    row = f.trajectory().set_index("date").loc[DAY]
+    row = f.traj.set_index("date").loc[DAY]
     assert row.q05 < 3000 * 1.5 and row.q95 > 20000 / 1.5
     assert "only bounds" in _notes(f)
 
@@ -152,7 +162,7 @@ def test_crowded_day_fits_and_is_flagged(fits):
     """300 claims on one day pin that day (biases are pooled around 1, so 5,000 is inside the 50% interval),
     and the note warns that echoes would make this overconfident."""
     f = fits["crowded day"]
-    row = f.trajectory().set_index("date").loc[DAY]
+    row = f.traj.set_index("date").loc[DAY]
     assert row.q25 < 5000 < row.q75
     assert "300 reports on 2024-10-23" in _notes(f)
 
@@ -160,7 +170,7 @@ def test_crowded_day_fits_and_is_flagged(fits):
 @pytest.mark.parametrize("name", ["horizon years away", "horizon years away, random walk"])
 def test_far_horizon_is_wide_and_flagged(fits, name):
     f = fits[name]
-    assert len(f.trajectory()) == 1462
+    assert len(f.traj) == 1462
     assert _factor(f, dt.date(2028, 10, 1)) > max(WIDE_INTERVAL, _factor(f, dt.date(2024, 11, 20)))
     notes = _notes(f)
     assert "the latest claim is about 2024-11-20, 1411 days before the horizon 2028-10-01" in notes

@@ -64,7 +64,6 @@ def test_psis_agrees_with_refit(forecast, table):
     ess_old = float(az.ess(forecast.idata.posterior["log_level"].isel(date=i).values)) / (len(w) * np.sum(w**2))
     se = math.hypot(_median_se(x_new, ess_new), _median_se(x_old, ess_old))
     # 4 standard errors: a false alarm about once in 16,000 runs
-    print(row["dropped"], row["baseline"], row["without"], np.median(x_new), se)
     assert abs(row["without"] - np.median(x_new)) < 4 * se, (row["dropped"], row["without"], np.median(x_new), se)
 
 

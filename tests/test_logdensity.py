@@ -34,8 +34,9 @@ REPORTS = [
 PROJECTION = Report(day(14), "B", "projection", 9000, target=day(40))
 
 
-# enough reports from B that its bias is sampled centred (model.CENTRE_MIN_REPORTS)
-MANY = [Report(day(1 + 2 * i), "B", "approximately" if i % 3 else "at_least", 2000 + 150 * i) for i in range(12)]
+# enough reports from B and C that their biases are sampled centred (model.CENTRE_MIN_REPORTS)
+MANY = [Report(day(1 + 2 * i), src, "approximately" if i % 3 else "at_least", 2000 + 150 * i + 90 * (src == "C"))
+        for i in range(12) for src in ("B", "C")]
 
 
 def _case(kind, projections, declared, many=False):

@@ -282,3 +282,20 @@ def test_outputs_and_fan_charts_per_quantity(fitted, tmp_path):
     assert len(dots) == 4, "only the subset's own four reports are drawn"
     assert "in_combat_zone" in ax.get_title(loc="left")
     plt.close(ax.figure)
+
+
+def test_evidence_notes_ignore_other_quantities_scales():
+    from forecasting.evidence import evidence_notes
+
+    # casualties (100, 1,000) and a subset are far below the total without conflicting with it
+    assert not any("conflict" in n for n in evidence_notes(simulated_case()))
+
+
+def test_builtin_casualties_case_is_an_independent_quantity_with_echoes():
+    import forecasting as fc
+
+    case = fc.builtin_case("nk_casualties_2024")
+    assert case.quantity == "casualties" and all(r.note for r in case.reports)
+    echoes = case.reports_frame()["echo_of"]
+    assert echoes.notna().sum() == 2  # JCS repeating the NIS, Zelensky repeating himself
+    assert design(case).n_reports == len(case.reports) - 2

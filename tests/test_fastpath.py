@@ -1,0 +1,69 @@
+"""The fast path (compiled density, nutpie) and the plain one (PyMC model, ``pm.sample``) agree.
+
+Both sample the same posterior; their summaries may differ only by Monte Carlo
+error. Each check allows 4.5 combined Monte Carlo standard errors
+(``sqrt(mcse_fast^2 + mcse_plain^2)``): a false alarm about once in 150,000
+checks if both chains are sound.
+"""
+
+import datetime as dt
+
+import arviz as az
+import numpy as np
+import pytest
+
+from forecasting import Case, Priors, Report, Source, fit
+
+START = dt.date(2024, 10, 1)
+Z = 4.5
+
+
+def day(n):
+    return START + dt.timedelta(days=n)
+
+
+CASE = Case(
+    "fast vs plain", "troops", START, day(40),
+    (
+        Report(day(3), "A", "approximately", 2000),
+        Report(day(8), "B", "at_least", 2500),
+        Report(day(12), "A", "between", low=2500, high=4000),
+        Report(day(15), "C", "approximately", 4200),
+        Report(day(20), "B", "up_to", 8000),
+        Report(day(22), "A", "approximately", 3600),
+        Report(day(25), "C", "projection", 7000, target=day(38)),
+    ),
+    sources=(Source("A", grade="B2"), Source("B", grade="C3"), Source("C", grade="B3", bias=(0.8, 1.5))),
+    trajectory="saturating", priors=Priors(level=(300, 30000)),
+)
+SETTINGS = dict(draws=1000, tune=1000, chains=2, seed=17, target_accept=0.95)
+
+
+@pytest.fixture(scope="module")
+def both():
+    return fit(CASE, sampler="nutpie", **SETTINGS), fit(CASE, sampler="pymc", **SETTINGS)
+
+
+def _summary(forecast, days):
+    post = forecast.idata.posterior
+    ds = post[["bias", "noise", "wander", "log_ceiling"]].copy()
+    ds["level"] = post["log_level"].isel(date=days)
+    return ds.mean(("chain", "draw")), az.mcse(ds, method="mean")
+
+
+@pytest.mark.slow
+def test_fast_and_plain_paths_agree_within_monte_carlo_error(both):
+    fast, plain = both
+    days = [0, 3, 12, 22, 38]
+    (m1, e1), (m2, e2) = _summary(fast, days), _summary(plain, days)
+    for name in m1.data_vars:
+        a, b = np.atleast_1d(m1[name].values), np.atleast_1d(m2[name].values)
+        tol = Z * np.sqrt(np.atleast_1d(e1[name].values) ** 2 + np.atleast_1d(e2[name].values) ** 2)
+        assert np.all(np.abs(a - b) < tol), (name, a, b, tol)
+
+
+@pytest.mark.slow
+def test_both_paths_converge(both):
+    for forecast in both:
+        d = forecast.diagnostics()
+        assert d["divergences"] == 0 and d["rhat_max"] < 1.01, d
