@@ -18,6 +18,10 @@ from .evidence import Case, Outcome, Report, Source, check_keys, suggest
 from .priors import Priors
 from .scenarios import scenario_to_dict, scenarios_from_rows
 
+CASE_REQUIRED = {"name": 'the case\'s name, like name = "North Korean troops in Russia"',
+                 "unit": 'the unit counted, like unit = "troops"',
+                 "start": "the first day of the trajectory, like start = 2024-10-01",
+                 "horizon": "the last day of the trajectory, like horizon = 2024-12-31"}
 CASE_KEYS = ("name", "unit", "start", "horizon", "as_of", "trajectory", "description", "reports_csv", "quantity")
 SOURCE_KEYS = ("name", "grade", "bias", "rationale", "noise")
 REPORT_KEYS = ("date", "source", "claim", "value", "low", "high", "target", "note", "cites", "quantity")
@@ -166,7 +170,7 @@ def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
     check_keys(head, CASE_KEYS, entry="case", file=file)
     for key in ("name", "unit", "start", "horizon"):
         if key not in head:
-            raise CaseError("missing", file=file, entry="case", field=key)
+            raise CaseError("missing", file=file, entry="case", field=key, expected=CASE_REQUIRED[key])
     sources_raw = data.get("sources", [])
     if not isinstance(sources_raw, list):
         raise CaseError("must be an array of tables", file=file, entry="sources", expected="[[sources]] entries")
@@ -174,7 +178,8 @@ def case_from_dict(data: dict, *, file=None, base_dir=None) -> Case:
     for i, s in enumerate(sources_raw):
         check_keys(s, SOURCE_KEYS, entry=f"sources[{i}]", file=file)
         if "name" not in s:
-            raise CaseError("missing", file=file, entry=f"sources[{i}]", field="name")
+            raise CaseError("missing", file=file, entry=f"sources[{i}]", field="name",
+                            expected="the name reports use for this source")
         s = dict(s)
         for key in ("bias", "noise"):
             if isinstance(s.get(key), list):
@@ -250,7 +255,8 @@ def load_case(path, *, as_of=None) -> Case:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise CaseError(f"invalid TOML: {e}", file=str(path)) from None
+        raise CaseError(f"invalid TOML: {e}", file=str(path),
+                        expected="TOML as in docs/case-file.md (text in quotes, dates like 2024-10-23)") from None
     case = case_from_dict(data, file=str(path), base_dir=path.parent)
     return _with_as_of(case, as_of, str(path))
 

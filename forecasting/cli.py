@@ -348,6 +348,10 @@ def _check_args(args) -> None:
                 raise CaseError(e.problem, entry=flag, value=value, expected=e.expected) from None
     for spec in getattr(args, "what_if", None) or ():  # read now, so a typo does not cost a whole fit
         parse_what_if(spec)
+    out = getattr(args, "out", None)
+    if args.command in ("run", "tables") and out and os.path.exists(out) and not os.path.isdir(out):
+        raise CaseError("exists and is not a directory", file=out, entry="--out",
+                        expected="a new or forecasting output directory")
 
 
 if __name__ == "__main__":

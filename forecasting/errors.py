@@ -22,6 +22,8 @@ class CaseError(ValueError):
 
     def __init__(self, problem, *, file=None, entry=None, field=None, value=None, expected=None):
         self.file, self.entry, self.field = file, entry, field
+        if expected is None and problem == "missing":
+            expected = "this required field to be given"
         self.value, self.expected, self.problem = value, expected, problem
         super().__init__(self._compose())
 

@@ -405,7 +405,8 @@ class Case:
         names = [s.name for s in sources]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
-            raise CaseError(f"source {sorted(dupes)[0]!r} is declared twice", entry="sources", field="name")
+            raise CaseError(f"source {sorted(dupes)[0]!r} is declared twice", entry="sources", field="name",
+                            value=sorted(dupes)[0], expected="each source declared once")
         for i, r in enumerate(reports):
             where = f"reports[{i}]"
             if declared and r.source not in names:

@@ -181,7 +181,8 @@ class Forecast:
         except CaseError:
             raise
         except Exception as e:  # any unreadable file is bad input, not a crash
-            raise CaseError(f"not a saved forecast ({type(e).__name__}: {e})", file=str(path)) from None
+            raise CaseError(f"not a saved forecast ({type(e).__name__}: {e})", file=str(path),
+                            expected="a posterior.nc written by `forecasting run`") from None
         return cls(case, idata)
 
 

@@ -19,6 +19,10 @@ primary:
     Counted separately (casualties): its reports are left out of this case's
     model and fitted as a case of their own (:func:`independent_cases`).
 
+A scenario's driver may name a subset or stage (``driver = { quantity =
+"in_combat_zone", level_above = 5000, ... }``): its hazard then follows that
+quantity's derived trajectory.
+
 Only one level is allowed (a quantity's ``of`` is the primary), which keeps each
 report a reading of the one trajectory the model integrates out, plus at most one
 share. Each quantity's trajectory is derived from the primary's draws
@@ -144,6 +148,14 @@ def check_quantities(case) -> tuple[Quantity, ...]:
                             value=q.lag, expected="a lag shorter than the case period")
         names.append(q.name)
     by_name = {q.name: q for q in quantities}
+    driven = [primary] + [q.name for q in quantities if q.relation != "independent"]
+    for i, sc in enumerate(case.scenarios):
+        q = sc.driver.quantity if sc.driver is not None else None
+        if q is not None and q not in driven:
+            why = " (independent quantities are fitted as their own case)" if q in by_name else suggest(q, driven)
+            raise CaseError(f"the driver names quantity {q!r}, which the model does not track{why}",
+                            entry=f"scenarios[{i}]", field="driver.quantity", value=q,
+                            expected="the primary quantity or a subset or stage: " + ", ".join(driven))
     for i, r in enumerate(case.reports):
         if r.quantity is None or r.quantity == primary:
             continue

@@ -55,14 +55,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import CaseError
+from .errors import CaseError, api_entry
 from .evidence import _date, _text, check_keys, is_finite_number, suggest
 from .priors import Z90, log_normal_from_range
 
 FAMILIES = ("escalation", "military_aid", "alliance_realignment", "diplomatic", "trajectory")
 SCENARIO_KEYS = ("name", "question", "family", "resolves_by", "base_rate", "base_period_days", "driver",
                  "parents", "observed", "rationale")
-DRIVER_KEYS = ("level_above", "growth_above", "for_days", "effect", "window_days")
+DRIVER_KEYS = ("level_above", "growth_above", "for_days", "effect", "window_days", "quantity")
 GROWTH_DAYS = 30
 DEFAULT_DRAWS = 4000
 DEFAULT_REPLICATES = 5
@@ -113,6 +113,7 @@ def _days(value, fld, *, integer=False):
     return int(value) if integer else float(value)
 
 
+@api_entry
 @dataclass(frozen=True)
 class Driver:
     """A trajectory condition that drives a scenario's hazard.
@@ -134,6 +135,11 @@ class Driver:
         day the condition holds (a pure trajectory event).
     window_days : float
         The period ``effect`` is about.
+    quantity : str, optional
+        A related quantity of the case (:mod:`forecasting.quantities`) whose level
+        drives the hazard instead of the primary's, e.g. troops ``in_combat_zone``.
+        On days where it is not defined (a stage's days beyond the horizon) the
+        condition does not hold.
     """
 
     level_above: float | None = None
@@ -141,6 +147,7 @@ class Driver:
     for_days: int = 1
     effect: tuple[float, float] | None = None
     window_days: float = 60.0
+    quantity: str | None = None
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)
@@ -157,11 +164,17 @@ class Driver:
         set_("window_days", _days(self.window_days, "driver.window_days"))
         if self.effect is not None:
             set_("effect", _range(self.effect, "driver.effect", probability=True))
+        if self.quantity is not None:
+            from .quantities import _name
+
+            set_("quantity", _name(self.quantity, "driver.quantity"))
 
     def describe(self) -> str:
         """A short reading, e.g. 'level >= 10,000 for 30 days'."""
         what = (f"level >= {self.level_above:,.0f}" if self.level_above is not None
                 else f"{GROWTH_DAYS}-day growth >= x{self.growth_above:g}")
+        if self.quantity is not None:
+            what = f"{self.quantity} {what}"
         return f"{what} for {self.for_days} day{'s' * (self.for_days != 1)}"
 
     def active(self, levels: np.ndarray) -> np.ndarray:
@@ -180,6 +193,7 @@ class Driver:
         return out
 
 
+@api_entry
 @dataclass(frozen=True)
 class Scenario:
     """A dated question about an event, with the model of its hazard.
@@ -316,7 +330,8 @@ def scenario_to_dict(s: Scenario) -> dict:
     if s.driver is not None:
         d = s.driver
         out["driver"] = {k: v for k, v in (("level_above", d.level_above), ("growth_above", d.growth_above),
-                                           ("for_days", d.for_days), ("window_days", d.window_days)) if v is not None}
+                                           ("for_days", d.for_days), ("window_days", d.window_days),
+                                           ("quantity", d.quantity)) if v is not None}
         if d.effect is not None:
             out["driver"]["effect"] = list(d.effect)
     if s.parents:
@@ -398,6 +413,23 @@ def _levels_and_dates(forecast):
     return levels, dates
 
 
+def _quantity_levels(forecast, scenarios) -> dict:
+    """Draws of each related quantity a driver names, on the forecast's date grid (NaN where undefined)."""
+    names = {s.driver.quantity for s in scenarios if s.driver is not None and s.driver.quantity is not None}
+    if not names:
+        return {}
+    from .quantities import level_draws
+
+    grid = pd.DatetimeIndex(forecast.design.dates)
+    out = {}
+    for q in sorted(names):
+        dates, lv = level_draws(forecast, q)
+        full = np.full((lv.shape[0], len(grid)), np.nan)
+        full[:, grid.get_indexer(dates)] = lv
+        out[q] = full
+    return out
+
+
 def _day(date, dates) -> int:
     """Grid index of a date (may lie outside the grid: negative or >= len)."""
     return (pd.Timestamp(_date(date, "date")) - dates[0]).days
@@ -435,7 +467,7 @@ def descendants(scenarios, name: str) -> set[str]:
 
 
 def _run(scenarios, levels, dates, *, as_of, draws, replicates, seed, fixed=None, forced=None,
-         reuse=None, redo=None) -> _Run:
+         reuse=None, redo=None, quantity_levels=None) -> _Run:
     """Simulate event times; see the module docstring for the model.
 
     fixed : {(kind, scenario[, parent]): z} fixes a parameter at a standard-Normal quantile.
@@ -456,7 +488,8 @@ def _run(scenarios, levels, dates, *, as_of, draws, replicates, seed, fixed=None
                             f"{dates[-1].date()}", entry=f"scenario {s.name!r}", field="resolves_by",
                             expected="a date within the forecast's period")
     first_day = 0 if as_of is None else min(max(_day(as_of, dates) + 1, 0), n_days)
-    traj = levels[_pick(len(levels), draws)]  # (draws, days)
+    pick = _pick(len(levels), draws)
+    traj = levels[pick]  # (draws, days)
     group = np.repeat(np.arange(draws), replicates)
     n = draws * replicates
     grid = np.arange(n_days)
@@ -493,7 +526,13 @@ def _run(scenarios, levels, dates, *, as_of, draws, replicates, seed, fixed=None
             else:
                 mu, sd = hazard_prior(s.driver.effect, s.driver.window_days)
                 drive = np.exp(mu + sd * z[:, 1])
-            h = np.where(s.driver.active(traj), np.maximum(base, drive)[:, None], h)
+            q = s.driver.quantity
+            if q is not None and q not in (quantity_levels or {}):
+                raise CaseError(f"the driver names quantity {q!r}, which this forecast does not have",
+                                entry=f"scenario {s.name!r}", field="driver.quantity", value=q,
+                                expected="a related quantity of the case (forecasting.quantities)")
+            lv = traj if q is None else quantity_levels[q][pick]
+            h = np.where(s.driver.active(lv), np.maximum(base, drive)[:, None], h)
         h = h[group].astype(float, copy=False)  # (n, days)
         for k, p in enumerate(parents):
             mu, sd = log_normal_from_range(*s.parents[p])
@@ -681,8 +720,9 @@ def simulate(forecast, scenarios=None, *, as_of=None, draws: int = DEFAULT_DRAWS
     """
     levels, dates = _levels_and_dates(forecast)
     as_of = _as_of(forecast, as_of)
-    run = _run(_scenarios_of(forecast, scenarios), levels, dates, as_of=as_of, draws=draws,
-               replicates=replicates, seed=seed)
+    scenarios = _scenarios_of(forecast, scenarios)
+    run = _run(scenarios, levels, dates, as_of=as_of, draws=draws, replicates=replicates, seed=seed,
+               quantity_levels=_quantity_levels(forecast, scenarios))
     return ScenarioResult(run, as_of)
 
 
@@ -805,8 +845,10 @@ def what_if(forecast, scenarios=None, *, reaches=None, stays_below=None, event=N
                         field="reaches" if reaches is not None else "stays_below",
                         expected=f"a statement with posterior probability above 1/{len(levels)}")
     kw = {"as_of": as_of, "draws": draws, "replicates": replicates, "seed": seed}
-    base = _run(scenarios, levels, dates, **kw)
-    cond = _run(scenarios, levels[keep], dates, forced=forced, **kw)
+    extra = _quantity_levels(forecast, scenarios)
+    base = _run(scenarios, levels, dates, quantity_levels=extra, **kw)
+    cond = _run(scenarios, levels[keep], dates, forced=forced, quantity_levels={q: v[keep] for q, v in extra.items()},
+                **kw)
     return WhatIf(" and ".join(words), float(keep.mean()), ScenarioResult(base, as_of), ScenarioResult(cond, as_of))
 
 
@@ -849,7 +891,8 @@ def sensitivity(forecast, scenarios=None, *, as_of=None, draws: int = DEFAULT_DR
     levels, dates = _levels_and_dates(forecast)
     as_of = _as_of(forecast, as_of)
     scenarios = _scenarios_of(forecast, scenarios)
-    kw = {"as_of": as_of, "draws": draws, "replicates": replicates, "seed": seed}
+    kw = {"as_of": as_of, "draws": draws, "replicates": replicates, "seed": seed,
+          "quantity_levels": _quantity_levels(forecast, scenarios)}
     cols = ["parameter", "owner", "low", "high", "scenario", "baseline", "at_low", "at_high", "swing"]
     base_run = _run(scenarios, levels, dates, **kw)
     base = ScenarioResult(base_run, as_of).table().set_index("scenario")["probability"]

@@ -14,6 +14,7 @@ The case below is a test fixture, not data: its sources and figures are made up 
 import datetime as dt
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -176,7 +177,7 @@ CASE_FILE = {
                              ["priors.level", "got (100000, 100)", "low < high"]),
     "trajectory typo": (_sub('trajectory = "saturating"', 'trajectory = "saturatng"'),
                         ["case.trajectory", "'saturatng'", 'did you mean "saturating"']),
-    "missing unit": (_sub('unit = "troops"\n', ""), ["case.unit", "missing"]),
+    "missing unit": (_sub('unit = "troops"\n', ""), ["case.unit", "missing", 'like unit = "troops"']),
     "missing [case] table": (lambda t: t.replace("[case]\n", "[cases]\n"), ["cases", 'did you mean "case"']),
     "empty file": (lambda t: "", ["case", "missing [case] table"]),
     "invalid TOML": (_sub('unit = "troops"', 'unit = "troops'), ["invalid TOML", "line 3"]),
@@ -220,19 +221,43 @@ def _assert_message(err: CaseError, needles):
     msg = str(err)
     for needle in needles:
         assert needle in msg, f"{needle!r} not in {msg!r}"
+    assert "; expected " in msg, f"the message does not say what was expected: {msg!r}"
     assert "Traceback" not in msg
 
 
 def _cli(path, tmp_path, *extra):
+    """Run the command on a bad input and check the clean exit; return its standard error."""
+    return _check_cli(_run_cli(path, tmp_path, *extra), tmp_path)
+
+
+def _run_cli(path, tmp_path, *extra):
+    return subprocess.run([sys.executable, "-m", "forecasting.cli", "run", str(path), "--out", str(tmp_path / "out"),
+                           *extra], capture_output=True, text=True, timeout=120)
+
+
+def _check_cli(res, tmp_path):
     out = tmp_path / "out"
-    res = subprocess.run([sys.executable, "-m", "forecasting.cli", "run", str(path), "--out", str(out), *extra],
-                         capture_output=True, text=True, timeout=120)
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr + res.stdout
     assert res.stderr.startswith("error: ") or res.stderr.startswith("usage: "), res.stderr
     assert not out.exists()
     assert not list(tmp_path.glob(".out.partial-*")), "a temporary output directory was left behind"
     return res.stderr
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory):
+    """The command on every bad case file and CSV, run a few at a time (each start costs ~0.5 s)."""
+    jobs = {}
+    for name, (edit, _) in CASE_FILE.items():
+        d = tmp_path_factory.mktemp("cli")
+        jobs["case", name] = (d, _write_case(d, edit(BASE)))
+    for name, (edit, *_) in CSV_FILE.items():
+        d = tmp_path_factory.mktemp("cli")
+        jobs["csv", name] = (d, _case_with_csv(d, edit(CSV)))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = {key: pool.submit(_run_cli, path, d) for key, (d, path) in jobs.items()}
+        return {key: (jobs[key][0], jobs[key][1], run.result()) for key, run in runs.items()}
 
 
 def test_base_case_is_valid(tmp_path):
@@ -243,20 +268,19 @@ def test_base_case_is_valid(tmp_path):
 
 
 @pytest.mark.parametrize("name", list(CASE_FILE))
-def test_case_file_problem(tmp_path, name):
+def test_case_file_problem(tmp_path, cli_runs, name):
     edit, needles = CASE_FILE[name]
     path = _write_case(tmp_path, edit(BASE))
     with pytest.raises(CaseError) as err:
         load_case(path)
     _assert_message(err.value, [f"{path}: ", *needles])
     assert str(err.value).startswith(str(path))
-    stderr = _cli(path, tmp_path)
-    _assert_message(err.value, needles)
-    assert str(err.value) in stderr
+    cli_dir, cli_path, res = cli_runs["case", name]
+    assert str(err.value).replace(str(tmp_path), str(cli_dir)) in _check_cli(res, cli_dir)
 
 
 @pytest.mark.parametrize("name", list(CSV_FILE))
-def test_csv_problem(tmp_path, name):
+def test_csv_problem(tmp_path, cli_runs, name):
     edit, where, needles = CSV_FILE[name]
     csv_path = tmp_path / "reports.csv"
     path = _case_with_csv(tmp_path, edit(CSV))
@@ -266,7 +290,8 @@ def test_csv_problem(tmp_path, name):
     with pytest.raises(CaseError) as via_case:
         load_case(path)
     assert str(via_case.value) == str(err.value)
-    assert str(err.value) in _cli(path, tmp_path)
+    cli_dir, cli_path, res = cli_runs["csv", name]
+    assert str(err.value).replace(str(tmp_path), str(cli_dir)) in _check_cli(res, cli_dir)
 
 
 @pytest.mark.parametrize(
@@ -330,13 +355,15 @@ def test_bad_command_line_arguments(tmp_path, args, needles):
 
 
 def test_output_path_that_is_a_file(tmp_path):
-    """--out naming an existing file is bad input too (checked only after a fit, so through the API)."""
-    from forecasting.outputs import _check_target
-
+    """--out naming an existing file is refused before fitting, and the file is left alone."""
+    path = _write_case(tmp_path, BASE)
     f = tmp_path / "out"
     f.write_text("x")
-    with pytest.raises(CaseError, match="exists and is not a directory"):
-        _check_target(f, "bad input", force=False)
+    res = subprocess.run([sys.executable, "-m", "forecasting.cli", "run", str(path), "--out", str(f)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{f}: --out: exists and is not a directory" in res.stderr
+    assert f.read_text() == "x"
 
 
 # ------------------------------------------------------------------ Python API
@@ -472,3 +499,24 @@ def test_case_error_carries_its_parts(tmp_path):
     assert (e.file, e.entry, e.field, e.value) == (str(path), "reports[3]", "value", -3)
     assert "positive" in e.expected
     assert isinstance(e, ValueError)
+
+
+@pytest.mark.parametrize(
+    "change,needles",
+    [
+        ({"driver": {"level_above": -1}}, ["Scenario.driver.level_above: got -1", "a positive number"]),
+        ({"driver": {"levl_above": 5}}, ["Scenario.driver.levl_above: unknown key", 'did you mean "level_above"']),
+        ({"base_rate": (0.5, 0.1)}, ["Scenario.base_rate: low 0.5 is above high 0.1"]),
+        ({"base_rate": (0.1, 10**400)}, ["Scenario.base_rate: got"]),
+        ({"family": "escalaton"}, ["Scenario.family: unknown family 'escalaton'", 'did you mean "escalation"']),
+        ({"parents": {"x": (2, 1)}}, ["Scenario.parents.x: low 2 is above high 1"]),
+        ({"resolves_by": "soon"}, ["Scenario.resolves_by: got 'soon'"]),
+    ],
+)
+def test_scenario_api(change, needles):
+    from forecasting import Scenario
+
+    base = dict(name="s", question="q?", family="escalation", resolves_by="2024-12-01", base_rate=(0.1, 0.2))
+    with pytest.raises(CaseError) as err:
+        Scenario(**{**base, **change})
+    _assert_message(err.value, needles)

@@ -36,7 +36,7 @@ CASE = Case(
     sources=(Source("A", grade="B2"), Source("B", grade="C3"), Source("C", grade="B3", bias=(0.8, 1.5))),
     trajectory="saturating", priors=Priors(level=(300, 30000)),
 )
-SETTINGS = dict(draws=1000, tune=1000, chains=2, seed=17, target_accept=0.95)
+SETTINGS = dict(draws=1000, tune=1000, chains=2, seed=17, target_accept=0.99)  # the library default
 
 
 @pytest.fixture(scope="module")

@@ -299,3 +299,35 @@ def test_builtin_casualties_case_is_an_independent_quantity_with_echoes():
     echoes = case.reports_frame()["echo_of"]
     assert echoes.notna().sum() == 2  # JCS repeating the NIS, Zelensky repeating himself
     assert design(case).n_reports == len(case.reports) - 2
+
+
+# ---------------------------------------------------------------- scenarios driven by a related quantity
+def zone_scenario(quantity="in_combat_zone", level=3000):
+    from forecasting import Driver, Scenario
+
+    return Scenario(name="zone_3000", question=f"Will {quantity} reach {level:,} by 15 Dec 2024?",
+                    family="trajectory", resolves_by="2024-12-15", driver=Driver(level_above=level, quantity=quantity))
+
+
+def test_driver_quantity_must_be_modelled():
+    case = simulated_case()
+    with pytest.raises(CaseError, match=r"scenarios\[0\]\.driver\.quantity.*independent quantities"):
+        case.with_(scenarios=(zone_scenario("casualties"),))
+    with pytest.raises(CaseError, match='did you mean "in_combat_zone"'):
+        case.with_(scenarios=(zone_scenario("in_combat_zon"),))
+    assert case.with_(scenarios=(zone_scenario(),)).scenarios[0].driver.quantity == "in_combat_zone"
+
+
+@pytest.mark.slow
+def test_scenario_driven_by_a_subset_follows_its_trajectory(fitted):
+    from forecasting import simulate
+
+    n = fitted.level_draws.shape[0]
+    res = simulate(fitted, [zone_scenario()], draws=n, replicates=1, seed=0)
+    dates, zone = qty.level_draws(fitted, "in_combat_zone")
+    by = dates <= pd.Timestamp("2024-12-15")
+    # a pure trajectory event happens on the first day the condition holds: exactly this fraction of draws
+    expected = float((zone[:, by] >= 3000).any(axis=1).mean())
+    assert res.table()["probability"].iloc[0] == pytest.approx(expected, abs=1e-12)
+    primary = simulate(fitted, [zone_scenario(quantity="deployed_total")], draws=n, replicates=1, seed=0)
+    assert primary.table()["probability"].iloc[0] > expected  # the total passes 3,000 before its subset
