@@ -488,6 +488,34 @@ def backtest(case, *, every="7D", start=None, end=None, truth=None, settings: Se
         with tempfile.TemporaryDirectory() as tmp:
             res = run_batch(jobs, tmp, scheduler=scheduler, workers=workers, progress=progress, desc="vintages")
     else:
-        res = run_batch(jobs, Path(out) / "vintages", scheduler=scheduler, workers=workers, progress=progress,
-                        desc="vintages")
+        folder = Path(out) / "vintages"
+        _check_same_run(folder, case, settings, truth)
+        res = run_batch(jobs, folder, scheduler=scheduler, workers=workers, progress=progress, desc="vintages")
     return Backtest(case, res.results, res.failures)
+
+
+def _check_same_run(folder: Path, case, settings, truth):
+    """A rerun may reuse finished vintages only if they came from the same case and settings."""
+    import hashlib
+    import json
+
+    from .batch import write_atomic
+    from .casefile import case_to_dict
+
+    stamp = {"settings": dataclasses.asdict(settings),
+             "case": hashlib.sha256(json.dumps(case_to_dict(case), sort_keys=True, default=str).encode()).hexdigest(),
+             "truth": truth is not None}
+    stamp["settings"]["methods"] = list(stamp["settings"]["methods"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder.parent / "backtest_run.json"
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = None
+        if old != stamp:
+            what = "the case" if old and old.get("case") != stamp["case"] else "the settings"
+            raise CaseError(f"{folder} holds vintages of another run ({what} differ)", field="out",
+                            expected="a new output folder, or the same case and settings as before")
+    else:
+        write_atomic(path, stamp)

@@ -288,7 +288,8 @@ def robustness(n_sims: int = 20, *, seed: int = 0, settings: SimSettings = SimSe
     g = df.groupby("scenario", sort=False)
     out_df = pd.DataFrame({
         "n": g.size(), "coverage50": g["coverage50"].mean(), "coverage90": g["coverage90"].mean(),
-        "se50": g["coverage50"].std(ddof=1) / np.sqrt(g.size()), "se90": g["coverage90"].std(ddof=1) / np.sqrt(g.size()),
+        "se50": g["coverage50"].std(ddof=1) / np.sqrt(g.size()),
+        "se90": g["coverage90"].std(ddof=1) / np.sqrt(g.size()),
         "crps": g["crps"].mean(), "crps_last": g["crps_last"].mean(),
         "divergent_fits": g["divergences"].apply(lambda d: int((d > 0).sum())),
     }).reset_index()

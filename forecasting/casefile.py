@@ -257,6 +257,9 @@ def load_case(path, *, as_of=None) -> Case:
     except tomllib.TOMLDecodeError as e:
         raise CaseError(f"invalid TOML: {e}", file=str(path),
                         expected="TOML as in docs/case-file.md (text in quotes, dates like 2024-10-23)") from None
+    except RecursionError:  # arrays or tables nested thousands deep: no case file looks like that
+        raise CaseError("invalid TOML: nested too deeply to read", file=str(path),
+                        expected="TOML as in docs/case-file.md (a few levels of tables and arrays)") from None
     case = case_from_dict(data, file=str(path), base_dir=path.parent)
     return _with_as_of(case, as_of, str(path))
 

@@ -17,6 +17,16 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_UNCONVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 EXIT_FAILED_FITS = 4  # `backtest`: some vintages failed (the others are written)
 
 
+def _target_accept(text: str):
+    """``--target-accept``: "auto" or a number (range checked with the other settings)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected 'auto' or a number like 0.99") from None
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="forecasting", description="Bayesian forecasting from conflicting claims.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -27,7 +37,8 @@ def _parser():
     run.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (default 1000)")
     run.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
     run.add_argument("--chains", type=int, default=4, help="chains (default 4)")
-    run.add_argument("--target-accept", type=float, default=0.99, help="NUTS target acceptance (default 0.99)")
+    run.add_argument("--target-accept", type=_target_accept, default="auto",
+                     help="NUTS target acceptance, or 'auto' (default): 0.9, then 0.99 if anything diverged")
     run.add_argument("--as-of", help="use only reports made on or before this date (YYYY-MM-DD)")
     run.add_argument("--trajectory", choices=["saturating", "random_walk"], help="override the case's trajectory prior")
     run.add_argument("--sampler", choices=list(SAMPLERS), default=None,
@@ -236,6 +247,9 @@ def _backtest_parser(sub):
     bt.add_argument("--tune", type=int, default=500, help="tuning steps per chain (default 500)")
     bt.add_argument("--chains", type=int, default=2, help="chains (default 2)")
     bt.add_argument("--seed", type=int, default=0, help="random seed")
+    bt.add_argument("--influence-date", metavar="DATE",
+                    help="also write influence.csv and influence.png: what moved the fit on all reports, "
+                         "for the level on DATE and each scenario probability")
     bt.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -250,6 +264,16 @@ def _backtest(args) -> int:
         if value is not None and value < least:
             raise CaseError(f"got {value}", entry=f"--{name}", value=value, expected=f"a whole number >= {least}")
     case = load_case(args.case) if args.case else builtin_case()
+    if args.influence_date:  # checked now, so a bad date does not cost the whole backtest
+        from .evidence import _date
+
+        try:
+            when = _date(args.influence_date, "date")
+        except CaseError as e:
+            raise CaseError(e.problem, entry="--influence-date", expected=e.expected) from None
+        if not case.start <= when <= case.horizon:
+            raise CaseError(f"{when} is outside the case period {case.start} to {case.horizon}",
+                            entry="--influence-date", expected="a date within the case period")
     settings = Settings(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
     try:
         bt = backtest(case, every=args.every, start=args.start, end=args.end, settings=settings, out=args.out,
@@ -259,9 +283,10 @@ def _backtest(args) -> int:
     from .fit import fit
 
     # the hindsight fit (every report) is what the vintages are drawn against
-    hindsight = fit(case.with_(as_of=None), draws=args.draws, tune=args.tune, chains=args.chains,
-                    seed=args.seed).trajectory()
-    written = write_backtest_outputs(bt, args.out, hindsight=hindsight)
+    full = fit(case.with_(as_of=None), draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
+    written = write_backtest_outputs(bt, args.out, hindsight=full.trajectory())
+    if args.influence_date:
+        written += _write_influence(full, args.influence_date, args.out, args.seed)
     _say(args, f"wrote {args.out}/: " + " ".join(p.name for p in written))
     if bt.failures:
         for v, err in bt.failures.items():
@@ -270,6 +295,27 @@ def _backtest(args) -> int:
               "--out to retry them (finished vintages are kept)", file=sys.stderr)
         return EXIT_FAILED_FITS
     return EXIT_OK
+
+
+def _write_influence(forecast, date, out, seed):
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from .errors import CaseError
+    from .influence import influence
+    from .plotting_evaluation import influence_plot
+
+    try:
+        table = influence(forecast, date=date, seed=seed)
+    except CaseError as e:
+        raise e.located(entry="--influence-date") from None
+    out = Path(out)
+    table.to_csv(out / "influence.csv", index=False)
+    ax = influence_plot(table, table["target"].iloc[0])
+    ax.figure.savefig(out / "influence.png", dpi=120)
+    plt.close(ax.figure)
+    return [out / "influence.csv", out / "influence.png"]
 
 
 def write_backtest_outputs(bt, out, hindsight=None):
@@ -282,7 +328,8 @@ def write_backtest_outputs(bt, out, hindsight=None):
     from pathlib import Path
 
     out = Path(out)
-    plots = [("pit.png", lambda: pit_histogram(bt).figure), ("vintages.png", lambda: vintage_plot(bt, hindsight=hindsight)[0].figure)]
+    plots = [("pit.png", lambda: pit_histogram(bt).figure),
+             ("vintages.png", lambda: vintage_plot(bt, hindsight=hindsight)[0].figure)]
     if len(bt.scenarios):
         plots.insert(0, ("reliability.png", lambda: reliability_diagram(bt).figure))
     for name, draw in plots:
@@ -325,19 +372,11 @@ def main(argv=None) -> int:
 def _check_args(args) -> None:
     """Reject impossible settings before any fitting (argparse has already checked the types)."""
     from .errors import CaseError
-    from .evidence import _date
+    from .evidence import _date, check_settings
 
     # table-driven over every subcommand that has the option (run, backtest, ...)
-    limits = (("draws", 1, "at least 1"), ("tune", 0, "0 or more"), ("chains", 1, "at least 1"),
-              ("seed", 0, "0 or more"), ("workers", 1, "at least 1"))
-    for name, least, words in limits:
-        value = getattr(args, name, None)
-        if value is not None and value < least:
-            raise CaseError(f"got {value}", entry=f"--{name}", value=value, expected=f"a whole number, {words}")
-    target_accept = getattr(args, "target_accept", None)
-    if target_accept is not None and not 0 < target_accept < 1:
-        raise CaseError(f"got {target_accept}", entry="--target-accept", value=target_accept,
-                        expected="a probability strictly between 0 and 1, like 0.99")
+    names = ("draws", "tune", "chains", "seed", "workers", "target_accept")
+    check_settings(entry=lambda name: "--" + name.replace("_", "-"), **{n: getattr(args, n, None) for n in names})
     for name in ("as_of", "start", "end"):
         value = getattr(args, name, None)
         if value is not None:

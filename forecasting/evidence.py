@@ -582,3 +582,41 @@ def evidence_notes(case: Case) -> list[str]:
         notes.append(f"the latest claim is about {last}, {(case.horizon - last).days} days before the horizon "
                      f"{case.horizon}: after it the trajectory is extrapolated by the prior")
     return notes
+
+
+# --------------------------------------------------------- sampler settings
+SETTING_LIMITS = {"draws": (1, "at least 1"), "tune": (0, "0 or more"), "chains": (1, "at least 1"),
+                  "seed": (0, "0 or more"), "workers": (1, "at least 1")}
+
+
+def check_settings(*, entry=lambda name: f"fit.{name}", **settings) -> None:
+    """Raise CaseError for an impossible sampler setting (``draws=0``, ``target_accept=1.5``).
+
+    Parameters
+    ----------
+    entry : callable
+        Names the entry of a setting in the message: ``fit.draws`` by default; the
+        command line passes ``lambda name: "--" + name.replace("_", "-")``.
+    **settings
+        Any of ``draws``, ``tune``, ``chains``, ``seed``, ``workers`` (whole numbers)
+        and ``target_accept`` (strictly between 0 and 1); ``None`` values are skipped.
+
+    Examples
+    --------
+    >>> check_settings(draws=1000, chains=4, target_accept=0.99)
+    >>> check_settings(draws=0)
+    Traceback (most recent call last):
+    ...
+    forecasting.errors.CaseError: fit.draws: got 0; expected a whole number, at least 1
+    """
+    for name, value in settings.items():
+        if value is None:
+            continue
+        if name == "target_accept":
+            if value != "auto" and (not is_finite_number(value) or not 0 < value < 1):
+                raise CaseError(f"got {value!r}", entry=entry(name), value=value,
+                                expected='"auto" or a probability strictly between 0 and 1, like 0.99')
+            continue
+        least, words = SETTING_LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise CaseError(f"got {value!r}", entry=entry(name), value=value, expected=f"a whole number, {words}")

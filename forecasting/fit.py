@@ -15,18 +15,47 @@ SAMPLERS = ("nutpie", "nutpie-pytensor", "pymc")
 TRAJECTORY_SEED_OFFSET = 7919  # keeps trajectory draws' stream apart from the sampler's
 
 
-def sample_posterior(d: Design, *, draws, tune, chains, seed, sampler, target_accept, progress, fixed=None):
+AUTO_TARGET_ACCEPT = (0.9, 0.99)  # "auto": the first; the second only if the first diverged
+
+
+def sample_posterior(d: Design, *, draws, tune, chains, seed, sampler, target_accept="auto", progress,
+                     fixed=None):
     """Run the chosen NUTS implementation and return ArviZ InferenceData.
 
     ``nutpie`` samples the hand-compiled density of :mod:`forecasting.logdensity`
     (compiled once per machine); ``nutpie-pytensor`` and ``pymc`` sample the PyMC
     model itself, compiling its graph for each case. All three target the same
-    posterior (checked in ``tests/test_logdensity.py``). Held-fixed parameters
-    need the PyMC model, so ``nutpie`` then falls back to ``nutpie-pytensor``.
+    posterior (checked in ``tests/test_logdensity.py`` and ``tests/test_fastpath.py``).
+    Held-fixed parameters need the PyMC model, so ``nutpie`` then falls back to
+    ``nutpie-pytensor``.
+
+    ``target_accept="auto"`` samples at 0.9 and, only if any transition diverged,
+    samples again at 0.99 (smaller steps, about twice the cost): large, well
+    identified cases get the cheap setting, small cases with a funnel (a tiny
+    ``wander``) the safe one. The target used is in ``idata.attrs["target_accept"]``.
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+    if target_accept == "auto":
+        targets = AUTO_TARGET_ACCEPT
+    elif isinstance(target_accept, (int, float)) and not isinstance(target_accept, bool) and 0 < target_accept < 1:
+        targets = (float(target_accept),)
+    else:
+        raise ValueError(f"target_accept must be 'auto' or a number between 0 and 1, got {target_accept!r}")
     cores = min(chains, os.cpu_count() or 1)
+    run = _sampler(d, sampler=sampler, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
+                   progress=progress, fixed=fixed)
+    for i, target in enumerate(targets):
+        idata = run(target)
+        if i == len(targets) - 1 or not int(idata.sample_stats["diverging"].values.sum()):
+            break
+    idata.attrs["target_accept"] = target
+    idata.attrs["target_accept_requested"] = str(target_accept)
+    return idata
+
+
+def _sampler(d: Design, *, sampler, draws, tune, chains, cores, seed, progress, fixed):
+    """A function of target_accept that samples the case (compiling whatever is needed once)."""
     if sampler.startswith("nutpie"):
         try:
             import nutpie
@@ -38,17 +67,20 @@ def sample_posterior(d: Design, *, draws, tune, chains, seed, sampler, target_ac
             compiled = compile_nutpie(d)
         else:
             compiled = nutpie.compile_pymc_model(build_model(d, fixed=fixed), backend="numba")
-        return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores,
-                             seed=seed, target_accept=target_accept, progress_bar=progress)
+        return lambda target: nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
+                                            target_accept=target, progress_bar=progress)
     import pymc as pm
 
     model = build_model(d, fixed=fixed)
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*BLAS.*")
-        return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
-                         random_seed=seed, target_accept=target_accept, progressbar=progress, model=model,
-                         compute_convergence_checks=False)
+    def run(target):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*BLAS.*")
+            return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
+                             target_accept=target, progressbar=progress, model=model,
+                             compute_convergence_checks=False)
+
+    return run
 
 
 def trajectory_params(d: Design, posterior) -> dict:
@@ -131,7 +163,7 @@ def pointwise_loglik(d: Design, posterior, log_level) -> xr.DataArray:
                         coords={"chain": posterior.chain, "draw": posterior.draw, "report": d.report_index})
 
 
-def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", target_accept=0.99,
+def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", target_accept="auto",
         progress=False, fixed=None):
     """Fit a case: sample the posterior and draw the daily trajectory.
 
@@ -144,7 +176,9 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
         Makes the whole fit, trajectory draws included, reproducible.
     sampler : {"nutpie", "nutpie-pytensor", "pymc"}
         See :func:`sample_posterior`.
-    target_accept : float
+    target_accept : float or "auto"
+        NUTS target acceptance; ``"auto"`` (default) tries 0.9, then 0.99 if
+        anything diverged (see :func:`sample_posterior`).
     progress : bool
         Show the sampler's progress bar.
     fixed : dict, optional
@@ -165,5 +199,4 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
     idata.add_groups(log_likelihood={"claims": pointwise_loglik(d, idata.posterior, idata.posterior["log_level"])})
     idata.attrs["sampler"] = sampler
     idata.attrs["seed"] = seed
-    idata.attrs["target_accept"] = target_accept
     return Forecast(case, idata, design=d)

@@ -120,7 +120,7 @@ def pit_histogram(backtest, ax=None, *, methods=("model", "no_bias"), against: s
     return ax
 
 
-def vintage_plot(backtest, axes=None, *, method: str = "model", truth=None, hindsight=None):
+def vintage_plot(backtest, ax=None, *, method: str = "model", truth=None, hindsight=None):
     """Each vintage's nowcast against what happened, and scenario probabilities by vintage.
 
     Top: at each vintage date, the forecast level on that date (median, 50% and
@@ -132,7 +132,9 @@ def vintage_plot(backtest, axes=None, *, method: str = "model", truth=None, hind
     Parameters
     ----------
     backtest : Backtest
-    axes : sequence of two matplotlib.axes.Axes, optional
+    ax : matplotlib.axes.Axes or sequence of two, optional
+        Where to draw the levels (and the scenario probabilities, for a case with
+        outcomes); default: a new figure.
     method : str
     truth : array, optional
         The true daily log level (simulated cases).
@@ -148,6 +150,7 @@ def vintage_plot(backtest, axes=None, *, method: str = "model", truth=None, hind
 
     case = backtest.case
     has_scen = len(backtest.scenarios) > 0
+    axes = ax
     if axes is None:
         _, axes = plt.subplots(2 if has_scen else 1, 1, figsize=(11, 8 if has_scen else 4.8), sharex=True,
                                layout="constrained", squeeze=False)

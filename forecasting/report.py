@@ -325,12 +325,21 @@ def _build(forecast, *, scenarios, sensitivity, what_ifs, comparison, diagnostic
     # evidence
     doc.h2("evidence")
     doc.p("Every report in the case, in order. 'about' is the day the claim describes (a projection's target). "
-          "Reports after the forecast date are listed but not used.")
+          "Reports after the forecast date are listed but not used; an echo repeats an earlier report's figure and "
+          "carries no weight.")
     rows = []
+    from .echoes import echo_origins
+
+    origins = echo_origins(case.reports)
     for i, r in enumerate(case.reports):
-        is_used = case.as_of is None or r.date <= case.as_of
-        rows.append((i, _date(r.date), r.source, r.claim.replace("_", " "), r.describe(), _date(r.about),
-                     "yes" if is_used else "no (after the forecast date)", r.note))
+        if case.as_of is not None and r.date > case.as_of:
+            used = "no (after the forecast date)"
+        elif origins[i] is not None:
+            used = f"echo of #{origins[i]} (no weight)"
+        else:
+            used = "yes"
+        rows.append((i, _date(r.date), r.source, r.claim.replace("_", " "), r.describe(), _date(r.about), used,
+                     r.note))
     doc.table(("#", "date", "source", "claim", "value", "about", "used", "note and citation"), rows, numeric=(0,))
 
     # assumptions

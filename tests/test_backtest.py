@@ -115,6 +115,8 @@ def test_rerun_skips_finished_vintages(sim_backtest, simulated):
     again = backtest(case, every="14D", truth=truth, settings=SMALL, workers=1, out=out)
     assert {f.name: f.stat().st_mtime_ns for f in files} == stamp
     pd.testing.assert_frame_equal(again.scores, bt.scores)
+    with pytest.raises(CaseError, match="another run"):
+        backtest(case, every="14D", truth=truth, settings=dataclasses.replace(SMALL, seed=4), workers=1, out=out)
 
 
 def test_outcomes_condition_and_open_questions():
@@ -228,9 +230,9 @@ def test_cli_backtest_writes_outputs_and_reruns(tmp_path, capsys):
     path.write_text(textwrap.dedent(CASE_TOML), encoding="utf-8")
     out = tmp_path / "bt"
     args = [str(path), "--every", "21D", "--out", str(out), "--workers", "1", "--draws", "150", "--tune", "150",
-            "--quiet"]
+            "--quiet", "--influence-date", "2024-02-15"]
     assert main(["backtest", *args]) == 0
-    for name in ("backtest.csv", "backtest_summary.csv", "pit.png", "vintages.png"):
+    for name in ("backtest.csv", "backtest_summary.csv", "pit.png", "vintages.png", "influence.csv", "influence.png"):
         assert (out / name).exists(), name
     df = pd.read_csv(out / "backtest.csv")
     assert set(df["vintage"]) == {"2024-01-05", "2024-01-26", "2024-02-16"}
@@ -244,6 +246,8 @@ def test_cli_backtest_writes_outputs_and_reruns(tmp_path, capsys):
     (["--draws", "0"], "--draws"),
     (["--start", "2030-01-01"], "no vintage"),
     (["no_such_case.toml"], "no such file"),
+    (["--every", "28D", "--workers", "1", "--draws", "50", "--tune", "50", "--influence-date", "2031-01-01"],
+     "--influence-date"),
 ])
 def test_cli_backtest_bad_input_exits_2(argv, words, tmp_path, capsys):
     assert main(["backtest", *argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2

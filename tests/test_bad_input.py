@@ -181,6 +181,8 @@ CASE_FILE = {
     "missing [case] table": (lambda t: t.replace("[case]\n", "[cases]\n"), ["cases", 'did you mean "case"']),
     "empty file": (lambda t: "", ["case", "missing [case] table"]),
     "invalid TOML": (_sub('unit = "troops"', 'unit = "troops'), ["invalid TOML", "line 3"]),
+    "nested thousands deep": (lambda t: t + "\ndeep = " + "[" * 50000 + "]" * 50000 + "\n",
+                              ["invalid TOML: nested too deeply to read"]),
     "impossible date": (_sub("date = 2024-11-04", "date = 2024-11-31"), ["invalid TOML", "line 37"]),
     "reports_csv missing": (_sub('unit = "troops"', 'unit = "troops"\nreports_csv = "nowhere.csv"'),
                             ["case.reports_csv", "'nowhere.csv': no such file", "a CSV file"]),
@@ -520,3 +522,25 @@ def test_scenario_api(change, needles):
     with pytest.raises(CaseError) as err:
         Scenario(**{**base, **change})
     _assert_message(err.value, needles)
+
+
+@pytest.mark.parametrize(
+    "settings,needles",
+    [
+        ({"draws": 0}, ["fit.draws: got 0", "at least 1"]),
+        ({"draws": 10.5}, ["fit.draws: got 10.5", "a whole number"]),
+        ({"chains": True}, ["fit.chains: got True"]),
+        ({"tune": -1}, ["fit.tune: got -1", "0 or more"]),
+        ({"seed": -1}, ["fit.seed: got -1"]),
+        ({"target_accept": 1.5}, ["fit.target_accept: got 1.5", "strictly between 0 and 1"]),
+        ({"target_accept": float("nan")}, ["fit.target_accept: got nan"]),
+    ],
+)
+def test_sampler_settings(settings, needles):
+    """The check the command line runs on its settings, offered for fit() (which does not yet call it)."""
+    from forecasting.evidence import check_settings
+
+    with pytest.raises(CaseError) as err:
+        check_settings(**settings)
+    _assert_message(err.value, needles)
+    check_settings(draws=1000, tune=0, chains=4, seed=0, target_accept=0.99, workers=None)

@@ -67,3 +67,16 @@ def test_dask_local_cluster_three_fits_one_failing(tmp_path):
         again = run_batch(jobs, tmp_path, scheduler=cluster.scheduler_address, progress=False)
         assert sorted(again.skipped) == ["2024-10-17", "2024-10-24"] and list(again.failures) == ["2024-09-01"]
         assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.json")} == stamps
+
+
+def test_a_crashed_worker_process_loses_no_finished_result(tmp_path):
+    import os
+
+    good = [Job(str(i), math.factorial, (i,)) for i in range(3)]
+    r = run_batch(good[:2] + [Job("crash", os._exit, (3,))] + good[2:], tmp_path, workers=2, progress=False)
+    assert "crash" in r.failures
+    assert set(r.results) | set(r.failures) == {"0", "1", "2", "crash"}  # every job accounted for
+    assert all(r.results[k] == math.factorial(int(k)) for k in r.results)
+    again = run_batch(good, tmp_path, workers=2, progress=False)
+    assert again.results == {str(i): math.factorial(i) for i in range(3)}
+    assert set(again.skipped) == set(r.results)  # what had finished was kept, not rerun

@@ -77,3 +77,22 @@ def test_batch_of_cases(tmp_path):
     assert summary.truth.iloc[:3].isna().all() and summary.truth.iloc[3] > 0
     for name in summary.case:
         assert (out / name / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_backtest(tmp_path):
+    if not (EXAMPLES / "backtest.py").exists():
+        pytest.skip("no backtest example")
+    out, stdout = _run("backtest.py", tmp_path, "--every", "42D")
+    summary = pd.read_csv(out / "backtest_summary.csv")
+    assert {"model", "no_bias", "latest"} <= set(summary.method)
+    scores = pd.read_csv(out / "backtest.csv")
+    vintages = sorted(scores.vintage.unique())
+    assert len(vintages) >= 3 and f"{len(vintages)} vintages" in stdout
+    # a vintage is scored only against reports made after it (`report` is the position in the case)
+    import forecasting as fc
+
+    reports = fc.builtin_case().reports
+    later = scores[scores.against == "report"]
+    made = pd.to_datetime([str(reports[int(i)].date) for i in later.report])
+    assert len(later) and (made > pd.to_datetime(later.vintage).to_numpy()).all()

@@ -12,6 +12,7 @@
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -55,7 +56,8 @@ def saved_figures(monkeypatch):
     real = matplotlib.figure.Figure.savefig
 
     def savefig(fig, fname, *args, **kwargs):
-        seen[Path(fname).name] = any(t.get_text() == UNCONVERGED_MARK for t in fig.texts)
+        name = Path(fname).name if isinstance(fname, (str, os.PathLike)) else f"<{type(fname).__name__}>"
+        seen[name] = seen.get(name, True) and any(t.get_text() == UNCONVERGED_MARK for t in fig.texts)
         return real(fig, fname, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
@@ -72,8 +74,10 @@ def test_unconverged_run_is_flagged_everywhere(case_path, tmp_path, capsys, save
     diag = json.loads((out / "diagnostics.json").read_text())
     assert diag["converged"] is False and any("ESS" in p for p in diag["problems"])
     written = {p.name for p in out.glob("*.png")}
-    assert written == PNGS
-    assert saved_figures == dict.fromkeys(PNGS, True), "every PNG must carry the NOT CONVERGED stamp"
+    assert PNGS <= written
+    assert written <= set(saved_figures), "a PNG was written without a Figure.savefig we could inspect"
+    unstamped = sorted(name for name, stamped in saved_figures.items() if not stamped)
+    assert not unstamped, f"figures without the NOT CONVERGED stamp: {unstamped}"
     scen = (out / "scenarios.csv").read_text()
     assert "trajectory fit did not converge: see diagnostics.json" in scen
 
@@ -82,7 +86,7 @@ def test_allow_unconverged_exits_0_but_still_flags(case_path, tmp_path, saved_fi
     out = tmp_path / "out"
     assert main(["run", str(case_path), "--out", str(out), "--allow-unconverged", *UNCONVERGED]) == 0
     assert json.loads((out / "diagnostics.json").read_text())["converged"] is False
-    assert all(saved_figures.values()) and set(saved_figures) == PNGS
+    assert all(saved_figures.values()) and PNGS <= set(saved_figures)
 
 
 def test_converged_plots_are_not_stamped(small_fit, tmp_path, saved_figures):

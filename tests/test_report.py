@@ -146,6 +146,10 @@ def test_evidence_lists_every_report_with_its_citation(results, written):
     evidence = md.split("## Evidence")[1].split("## ")[0]
     assert sum(line.startswith("| ") for line in evidence.splitlines()) == len(case.reports) + 1
     assert evidence.count("no (after the forecast date)") == sum(r.date > case.as_of for r in case.reports)
+    from forecasting.echoes import echo_origins
+
+    echoes = [i for i, o in enumerate(echo_origins(case.reports)) if o is not None and case.reports[i].date <= case.as_of]
+    assert evidence.count("(no weight)") == len(echoes)
 
 
 def test_markdown_tables_and_images_are_well_formed(written):
