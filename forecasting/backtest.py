@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseError
-from .evidence import Source, _date
+from .evidence import _date
 
 METHODS = ("model", "no_bias", "latest", "median", "max")
 MODEL_METHODS = ("model", "no_bias")
@@ -98,7 +98,7 @@ def no_bias_case(case):
     Declaring a tight range (0.99-1.01) keeps the model (and its compiled fast
     path) unchanged; only the priors of the biases move.
     """
-    return case.with_(sources=tuple(Source(s.name, s.grade, NO_BIAS, s.rationale) for s in case.sources))
+    return case.with_(sources=tuple(dataclasses.replace(s, bias=NO_BIAS) for s in case.sources))
 
 
 def _figure(r) -> float:
@@ -156,7 +156,11 @@ def claim_reading(forecast, report, rng):
             bias = mu + sd * rng.standard_normal(n)
         else:
             bias = P["source_bias"][0] + post["bias_scale"].values.reshape(n) * rng.standard_normal(n)
-        median, spread = noise_prior(src.grade)
+        if getattr(src, "noise", None) is not None:  # a declared range (a track record) replaces the grade's
+            mu, spread = log_normal_from_range(*src.noise)
+            median = math.exp(mu)
+        else:
+            median, spread = noise_prior(src.grade)
         noise = np.exp(np.log(median) + post["noise_case"].values.reshape(n) + spread * rng.standard_normal(n))
     var = noise**2
     if report.claim == "projection":

@@ -93,6 +93,7 @@ def _run(args) -> int:
     from .outputs import write_outputs
 
     case = load_case(args.case, as_of=args.as_of) if args.case else builtin_case(as_of=args.as_of)
+    _check_what_if_names(args, case)
     if args.trajectory:
         case = case.with_(trajectory=args.trajectory)
     if args.track_record:
@@ -142,6 +143,20 @@ def parse_what_if(spec: str) -> dict:
             raise CaseError("prevent takes no date", entry="--what-if", field=key, expected="prevent=NAME")
         out["event_on"] = date
     return out
+
+
+def _check_what_if_names(args, case):
+    """Unknown scenario names in --what-if are found before the fit, not after it."""
+    from .errors import CaseError
+    from .evidence import suggest
+
+    names = [s.name for s in case.scenarios]
+    for spec in args.what_if:
+        parsed = parse_what_if(spec)
+        for key in ("event", "prevent"):
+            if key in parsed and parsed[key] not in names:
+                raise CaseError(f"no scenario {parsed[key]!r}{suggest(parsed[key], names)}", entry=f"--what-if {spec}",
+                                field=key, expected="one of " + (", ".join(names) or "the case's scenarios (it has none)"))
 
 
 def _what_ifs(args, forecast):

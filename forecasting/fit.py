@@ -188,8 +188,16 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
     -------
     Forecast
     """
+    from .errors import CaseError
+    from .evidence import Case, check_settings
     from .forecast import Forecast
 
+    if not isinstance(case, Case):
+        raise CaseError(f"got {type(case).__name__}", entry="fit", field="case",
+                        expected="a Case (forecasting.load_case, builtin_case or Case(...))")
+    check_settings(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept)
+    if sampler not in SAMPLERS:
+        raise CaseError(f"got {sampler!r}", entry="fit", field="sampler", expected="one of " + ", ".join(SAMPLERS))
     d = design(case)
     idata = sample_posterior(d, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
                              target_accept=target_accept, progress=progress, fixed=fixed)

@@ -7,6 +7,8 @@ a tidy frame) and returns matplotlib objects. Colours are Okabe-Ito
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,19 @@ METHOD_LABEL = {"model": "model", "no_bias": "model, no source bias", "latest": 
                 "median": "median of reports", "max": "largest claim"}
 
 
+def _styled(func):
+    """Draw inside :func:`forecasting.plotting.style`, the library's common look."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):  # noqa: ANN002 - a transparent wrapper
+        from .plotting import style
+
+        with style():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def _axes(ax, figsize):
     import matplotlib.pyplot as plt
 
@@ -26,6 +41,7 @@ def _axes(ax, figsize):
     return ax
 
 
+@_styled
 def reliability_diagram(backtest, ax=None, *, methods=("model", "no_bias"), bins: int = 5):
     """Observed frequency of scenario events against forecast probability, with 90% intervals.
 
@@ -71,6 +87,7 @@ def reliability_diagram(backtest, ax=None, *, methods=("model", "no_bias"), bins
     return ax
 
 
+@_styled
 def pit_histogram(backtest, ax=None, *, methods=("model", "no_bias"), against: str = "report", bins: int = 10):
     """Histogram of probability integral transforms of point claims (or true values).
 
@@ -120,6 +137,7 @@ def pit_histogram(backtest, ax=None, *, methods=("model", "no_bias"), against: s
     return ax
 
 
+@_styled
 def vintage_plot(backtest, ax=None, *, method: str = "model", truth=None, hindsight=None):
     """Each vintage's nowcast against what happened, and scenario probabilities by vintage.
 
@@ -215,6 +233,7 @@ def vintage_plot(backtest, ax=None, *, method: str = "model", truth=None, hindsi
     return axes
 
 
+@_styled
 def influence_plot(table, target=None, ax=None, *, top: int = 12):
     """Horizontal bars: how much leaving out each report or source moves one headline number.
 
@@ -239,16 +258,14 @@ def influence_plot(table, target=None, ax=None, *, top: int = 12):
     colours = [PALETTE[0] if k == "report" else PALETTE[1] for k in t["kind"]]
     y = np.arange(len(t))
     ax.barh(y, t["change"], color=colours, hatch=None)
-    for yi, (m, k, c) in enumerate(zip(t["method"], t["pareto_k"], t["change"])):
-        if m != "psis":  # say where the number came from, just past the end of its bar
-            ax.annotate(f"{m} (k={k:.2f})", (c, yi), xytext=(4 if c >= 0 else -4, 0), textcoords="offset points",
-                        va="center", ha="left" if c >= 0 else "right", fontsize=7, color="0.3")
-    ax.set_yticks(y, [s if len(s) < 60 else s[:57] + "..." for s in t["label"]], fontsize=8)
+    # say where a number came from when it is not the plain PSIS estimate
+    labels = [(s if len(s) < 60 else s[:57] + "...") + ("" if m == "psis" else f"  [{m}, k={k:.2f}]")
+              for s, m, k in zip(t["label"], t["method"], t["pareto_k"])]
+    ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="0.3", lw=0.8)
     base = float(t["baseline"].iloc[0]) if len(t) else float("nan")
     ax.set_xlabel(f"change in {target} when left out\n(baseline {base:,.0f})" if abs(base) >= 100
                   else f"change in {target} when left out\n(baseline {base:.3g})")
-    ax.margins(x=0.15)
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=PALETTE[0], label="one report"), Patch(color=PALETTE[1], label="all of a source")],

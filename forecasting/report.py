@@ -193,7 +193,8 @@ def _build(forecast, *, scenarios, sensitivity, what_ifs, comparison, diagnostic
     doc.h2("questions")
     dates = _headline_dates(forecast)
     doc.p(f"Trajectory: how many {case.unit} are there on each day from {case.start} to {case.horizon}? "
-          "Each day resolves on that day's true level. Headline days (posterior median, 50% and 90% intervals):")
+          "Nobody observes the answer directly: each day's answer is the true level, estimated from the claims. "
+          "Headline days (posterior median, 50% and 90% intervals):")
     rows = []
     for d in dates:
         row = traj[traj["date"] == d].iloc[0]

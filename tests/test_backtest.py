@@ -252,3 +252,14 @@ def test_cli_backtest_writes_outputs_and_reruns(tmp_path, capsys):
 def test_cli_backtest_bad_input_exits_2(argv, words, tmp_path, capsys):
     assert main(["backtest", *argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_claims_of_sources_the_vintage_has_not_heard_from():
+    """A later report from a new source is scored through the fitted population of sources."""
+    case = fc.builtin_case()
+    v = dt.date(2024, 10, 17)
+    r = score_vintage(case, v, dataclasses.replace(SMALL, methods=("model",)))
+    seen = {case.reports[i].source for i in r["reports_used"]}
+    new = [row for row in r["rows"] if row["source"] not in seen]
+    assert {row["source"] for row in new} >= {"US Pentagon", "UK Ministry of Defence"}
+    assert all(math.isfinite(row["log_score"]) for row in new)

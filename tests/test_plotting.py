@@ -162,3 +162,28 @@ def test_what_if_comparison_draws_each_what_if_and_the_baseline(results):
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="at least one"):
         plotting.what_if_comparison([])
+
+
+@pytest.fixture(scope="module")
+def backtest_result():
+    pytest.importorskip("forecasting.plotting_evaluation")
+    from forecasting.backtest import Settings
+
+    return fc.backtest(fc.builtin_case(), every="60D", workers=1,
+                       settings=Settings(draws=150, tune=150, chains=2, scenario_draws=400))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["reliability_diagram", "pit_histogram", "vintage_plot"])
+def test_evaluation_plots_are_labelled_and_share_the_style(backtest_result, name):
+    from forecasting import plotting_evaluation
+
+    out = getattr(plotting_evaluation, name)(backtest_result)
+    axes = np.asarray(out).ravel()
+    assert all(isinstance(a, Axes) for a in axes)
+    for ax in axes:
+        assert ax.get_xlabel() or ax is not axes[-1], "the bottom axis is labelled"
+        assert ax.get_ylabel(), "y axis labelled"
+        assert any(ax.get_title(loc) for loc in ("left", "center", "right")) or ax.figure.get_suptitle()
+        assert not ax.spines["top"].get_visible()  # drawn inside forecasting.plotting.style()
+    plt.close(axes[0].figure)

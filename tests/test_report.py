@@ -227,3 +227,19 @@ def test_report_renders_in_a_headless_browser(written, tmp_path):
         assert height > 3000  # every section laid out, not an empty page
     finally:
         driver.quit()
+
+
+def test_case_without_scenarios_gets_a_shorter_report_with_working_links(tmp_path):
+    import numpy as np
+
+    from forecasting.simulate import simulate_case
+
+    case, _ = simulate_case(rng=np.random.default_rng(5), days=40, n_reports=12, name="SIMULATED: no scenarios")
+    forecast = fc.fit(case, draws=200, tune=200, chains=2, seed=5)
+    html_path, md_path = rp.write_report(forecast, tmp_path)
+    page = _parse(html_path.read_text(encoding="utf-8"))
+    assert {"scenarios", "what-ifs", "sensitivity", "comparison"}.isdisjoint(page.ids)
+    assert {"questions", "trajectory", "sources", "diagnostics", "evidence", "assumptions"} <= page.ids
+    assert all(h[1:] in page.ids for h in page.hrefs if h.startswith("#"))
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["sources.png", "trajectory.png"]
+    assert "Scenario probabilities" not in md_path.read_text(encoding="utf-8")
