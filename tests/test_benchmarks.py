@@ -19,7 +19,7 @@ def test_quick_benchmarks_produce_every_figure(tmp_path):
     table = pd.read_csv(out)
     assert list(table.columns[:4]) == ["figure", "this_library", "reference", "reference_note"]
     figures = " | ".join(table["figure"])
-    for needle in ("cold start, first run", "cold start, fresh process", "warm refit after adding one report",
+    for needle in ("cold start, first run", "warm refit after adding one report",
                    "warm refit after moving as_of", "sampling efficiency", "scenario propagation", "scale: fit",
                    "scale: peak memory"):
         assert needle in figures, needle
