@@ -74,7 +74,7 @@ def cold_start(args, rows, scratch):
 
 
 def row(figure, ours, ref, ref_done=True, target="", unit_lower_is_better=True):
-    if ref is None or isinstance(ours, str) or (not ref_done and not unit_lower_is_better):
+    if ref is None or isinstance(ours, str) or not ours or (not ref_done and not unit_lower_is_better):
         ratio = None
     else:
         ratio = ref / ours if unit_lower_is_better else ours / ref
@@ -104,7 +104,7 @@ def in_process(args, rows):
     rows.append(row("sampling efficiency: bulk ESS (min over parameters) per second of sampling",
                     ours["ess_per_s"], *pair("ess_per_s"), target="at least 10x", unit_lower_is_better=False))
     rows.append(row("divergences (built-in case)", ours["divergences"], *pair("divergences"), target="0"))
-    rows[-1]["ratio"] = None
+    rows[-1]["ratio"] = None  # a count, not a speed
     rows.append(row("scenario propagation over all posterior draws [s]", ours["scenarios_s"], None,
                     target="under 1 s"))
 

@@ -7,7 +7,6 @@ is known, so the summary can say whether the truth fell inside the 90% interval.
     python examples/batch_of_cases.py --out batch
 """
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np

@@ -98,6 +98,7 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
     _check_target(out, forecast.case.name, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    old = None
     try:
         forecast.trajectory().to_csv(tmp / "trajectory.csv", index=False, float_format="%.6g")
         forecast.sources().to_csv(tmp / "sources.csv", index=False, float_format="%.6g")
@@ -142,11 +143,14 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / "previous")
-            os.replace(tmp, out)
+        os.replace(tmp, out)
+        if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
     except BaseException:
+        # interrupted between the two renames: put the previous outputs back
+        if old is not None and (old / "previous").exists() and not out.exists():
+            os.replace(old / "previous", out)
+            shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return diag

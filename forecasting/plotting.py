@@ -65,7 +65,7 @@ def _styled(func):
     """Run a plot function inside :func:`style` (the signature and docstring stay the function's)."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):  # noqa: ANN002 - a transparent wrapper
+    def wrapper(*args, **kwargs):
         with style():
             return func(*args, **kwargs)
 

@@ -44,7 +44,7 @@ claim = "projection"
 value = 8000
 target = 2024-11-10
 """
-FAST = ["--sampler", "pymc", "--draws", "300", "--tune", "300", "--chains", "2", "--quiet"]
+FAST = ["--draws", "300", "--tune", "300", "--chains", "2", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_saved_posterior_rebuilds_tables_exactly(tiny_run, tmp_path):
 def test_unconverged_run_exits_3_and_flags(tiny_case, tmp_path):
     out = tmp_path / "short"
     # 10 draws cannot reach a bulk ESS of 400
-    args = ["run", str(tiny_case), "--out", str(out), "--sampler", "pymc", "--draws", "10", "--tune", "50",
+    args = ["run", str(tiny_case), "--out", str(out), "--draws", "10", "--tune", "50",
             "--chains", "2", "--quiet"]
     assert main(args) == 3
     diag = json.loads((out / "diagnostics.json").read_text())

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 import forecasting as fc
 from forecasting import plotting
 
-MODULES = ["forecasting.plotting"]
+MODULES = ["forecasting.plotting", "forecasting.plotting_evaluation"]
 
 
 def _modules():

@@ -13,7 +13,7 @@ def test_recovers_trajectory_and_relative_biases():
     sources = {"A": (0.0, 0.1), "B": (0.4, 0.15), "C": (-0.3, 0.2)}
     case, truth = simulate_case(rng=rng, days=80, n_reports=60, sources=sources,
                                 params={"wander": 0.02, "drift": 0.008})
-    forecast = fit(case, draws=500, tune=700, chains=2, seed=3, sampler="pymc", target_accept=0.95)
+    forecast = fit(case, draws=500, tune=700, chains=2, seed=3)
     post = forecast.idata.posterior
     x = post["log_level"].values.reshape(-1, len(truth["log_level"]))
 
