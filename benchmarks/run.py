@@ -126,25 +126,45 @@ def scale(args, rows):
                         f"{r['divergences']} / {r['rhat_max']:.3f} / {r['ess_bulk_min']:.0f}", None))
 
 
+def calibration(args, rows):
+    """Simulation-based calibration summary (forecasting.calibration.sbc) for both trajectory priors."""
+    from forecasting.calibration import SimSettings, sbc
+
+    n = 10 if args.quick else 100
+    for kind in ("random_walk", "saturating"):
+        t = time.perf_counter()
+        s = sbc(n, seed=11, settings=SimSettings(draws=300, tune=300, kind=kind)).summary(alpha=0.01)
+        elapsed = time.perf_counter() - t
+        rows.append(row(f"SBC {kind}: {n} simulated cases, parameters with uniform ranks (Bonferroni, 1%)",
+                        f"{int(s['uniform'].sum())} of {len(s)} (min p {s['p_value'].min():.3f})", None,
+                        target="all"))
+        rows.append(row(f"SBC {kind}: 90% interval coverage, range over parameters",
+                        f"{s['coverage90'].min():.2f}-{s['coverage90'].max():.2f} (se {s['se90'].iloc[0]:.2f})", None,
+                        target="0.90"))
+        rows.append(row(f"SBC {kind}: wall time [s]", elapsed, None))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smoke version: small settings, every figure produced")
     p.add_argument("--out", default=str(HERE / "results.csv"))
     p.add_argument("--reference-limit", type=float, default=900.0,
                    help="seconds after which a reference run is stopped (default 900)")
-    p.add_argument("--only", choices=["cold", "inprocess", "scale"], action="append")
+    p.add_argument("--only", choices=["cold", "inprocess", "scale", "calibration"], action="append")
     args = p.parse_args(argv)
     import pandas as pd
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="fc-bench-") as tmp:
-        parts = args.only or ["cold", "inprocess", "scale"]
+        parts = args.only or ["cold", "inprocess", "scale", "calibration"]
         if "cold" in parts:
             cold_start(args, rows, Path(tmp))
         if "inprocess" in parts:
             in_process(args, rows)
         if "scale" in parts:
             scale(args, rows)
+        if "calibration" in parts:
+            calibration(args, rows)
     table = pd.DataFrame(rows)
     table["machine"] = machine()
     table["date"] = dt.date.today().isoformat()

@@ -1,6 +1,6 @@
 """One point of the scale benchmark (run by ``benchmarks/run.py``): prints one JSON line.
 
-A case simulated from the model (:func:`forecasting.simulate.simulate_case`):
+A case simulated from the model (:func:`forecasting.simulation.simulate_case`):
 N reports from S sources with random biases and noise, a random walk over a
 daily grid of D days; fitted with the library's defaults.
 """
@@ -18,7 +18,7 @@ import numpy as np
 warnings.filterwarnings("ignore")
 
 import forecasting as fc  # noqa: E402
-from forecasting.simulate import simulate_case  # noqa: E402
+from forecasting.simulation import simulate_case  # noqa: E402
 
 n, S, days = (int(v) for v in sys.argv[1:4])
 quick = "--quick" in sys.argv

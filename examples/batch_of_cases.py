@@ -1,7 +1,7 @@
 """A batch of cases fitted in turn: one output folder each, and one summary table.
 
 The batch: the built-in case as it stood at three forecast dates (reports made later ignored),
-and a SIMULATED case (forecasting.simulate; its figures describe nothing real) whose true level
+and a SIMULATED case (forecasting.simulation; its figures describe nothing real) whose true level
 is known, so the summary can say whether the truth fell inside the 90% interval.
 
     python examples/batch_of_cases.py --out batch
@@ -14,7 +14,7 @@ import pandas as pd
 
 import forecasting as fc
 from forecasting.outputs import write_outputs
-from forecasting.simulate import simulate_case
+from forecasting.simulation import simulate_case
 
 from _settings import fit_settings, parser, run
 

@@ -22,10 +22,6 @@ from .quantities import Quantity
 # (the function track_records stays in its module: the name is the module's)
 from .track_records import TrackRecord, apply_track_records, load_track_records, save_track_records
 
-# `forecasting.simulate` is also a submodule (simulated cases), and importing it (calibration does) binds
-# the module to this name; bind the function again. Later imports of the submodule leave the name alone.
-from .scenarios import simulate  # noqa: E402, F811
-
 __all__ = [
     "CLAIM_KINDS", "Case", "CaseError", "Driver", "Forecast", "Priors", "Report", "Scenario", "ScenarioResult",
     "Source", "builtin_case", "builtin_case_path", "compare", "fit", "load_case", "read_reports_csv",

@@ -455,7 +455,7 @@ def backtest(case, *, every="7D", start=None, end=None, truth=None, settings: Se
     every, start, end
         Vintages, see :func:`vintages`.
     truth : dict, optional
-        ``{"log_level": array}`` for simulated cases (:func:`forecasting.simulate.simulate_case`).
+        ``{"log_level": array}`` for simulated cases (:func:`forecasting.simulation.simulate_case`).
     settings : Settings, optional
         Sampler settings (defaults: 2 chains of 500 draws).
     out : str or Path, optional

@@ -10,8 +10,9 @@ errors (Student t, 2 degrees of freedom), a mid-course shock (the level doubles
 overnight), and a logistic build-up fitted with the random-walk prior; with a
 well-specified control beside them. It reports how far coverage and CRPS degrade.
 
-Simulations use the ``random_walk`` trajectory with a fixed level prior, so the
-priors do not depend on the simulated claims (the default level prior does).
+SBC runs either trajectory prior (``SimSettings.kind``: ``random_walk`` or
+``saturating``) with fixed level and ceiling priors, so the priors do not depend on
+the simulated claims (the defaults do). The robustness suite uses ``random_walk``.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ import pandas as pd
 
 from .evidence import Case, Report, Source
 from .priors import Priors, noise_prior, resolve
-from .simulate import simulate_trajectory
+from .simulation import simulate_trajectory
 
 START = dt.date(2024, 1, 1)
 LEVEL = (300.0, 30000.0)  # fixed 90% range of the level on day 0
+CEILING = (1000.0, 100000.0)  # fixed 90% range of the saturating prior's ceiling
 GRADES = {"A": "B2", "B": "C3", "C": "B2"}
 PARAMETERS = ("wander", "drift", "bias[A]", "noise[A]", "log_level[mid]", "log_level[last]")
+PARAMETERS_SATURATING = ("wander", "log_ceiling", "halfway_days", "bias[A]", "noise[A]", "log_level[mid]",
+                         "log_level[last]")
 RANK_DRAWS = 99  # posterior draws each rank is taken among (thinned)
 RANK_BINS = 5
 
@@ -45,18 +49,19 @@ class SimSettings:
     tune: int = 300
     chains: int = 2
     target_accept: float = 0.95
+    kind: str = "random_walk"  # trajectory prior simulated from and fitted (SBC only)
 
 
-def _template(days):
+def _template(days, kind="random_walk"):
     return Case("simulated", "units", START, START + dt.timedelta(days=days - 1),
                 (Report(START, "A", "approximately", value=1000.0),),
-                sources=tuple(Source(n, g) for n, g in GRADES.items()), trajectory="random_walk",
-                priors=Priors(level=LEVEL))
+                sources=tuple(Source(n, g) for n, g in GRADES.items()), trajectory=kind,
+                priors=Priors(level=LEVEL, ceiling=CEILING))
 
 
-def draw_prior(rng, days: int = 60) -> dict:
-    """One draw of every parameter from the model's priors (random walk, fixed level prior)."""
-    P = resolve(_template(days))["params"]
+def draw_prior(rng, days: int = 60, kind: str = "random_walk") -> dict:
+    """One draw of every parameter from the model's priors (fixed level and ceiling priors)."""
+    P = resolve(_template(days, kind))["params"]
     wander = math.exp(P["wander"][0] + P["wander"][1] * rng.standard_normal())
     drift = P["drift"][0] + P["drift"][1] * rng.standard_normal()
     x0 = P["level"][0] + P["level"][1] * rng.standard_normal()
@@ -68,7 +73,17 @@ def draw_prior(rng, days: int = 60) -> dict:
         bias = P["source_bias"][0] + scale * rng.standard_normal()
         noise = math.exp(math.log(median) + noise_case + spread * rng.standard_normal())
         sources[name] = (bias, noise)
-    return {"wander": wander, "drift": drift, "x0": x0, "sources": sources}
+    out = {"wander": wander, "drift": drift, "x0": x0, "sources": sources}
+    if kind == "saturating":  # drawn after the rest, so random-walk draws are unchanged
+        out["log_ceiling"] = P["ceiling"][0] + P["ceiling"][1] * rng.standard_normal()
+        out["halfway_days"] = math.exp(P["halfway_days"][0] + P["halfway_days"][1] * rng.standard_normal())
+    return out
+
+
+def _trend(th, kind):
+    if kind == "saturating":
+        return {"wander": th["wander"], "log_ceiling": th["log_ceiling"], "halfway_days": th["halfway_days"]}
+    return {"wander": th["wander"], "drift": th["drift"]}
 
 
 def claims(x, sources, rng, n_reports, *, error="normal", start=START) -> list[Report]:
@@ -100,8 +115,8 @@ def claims(x, sources, rng, n_reports, *, error="normal", start=START) -> list[R
     return sorted(out, key=lambda r: r.date)
 
 
-def _case(reports, days):
-    return _template(days).with_(reports=tuple(reports))
+def _case(reports, days, kind="random_walk"):
+    return _template(days, kind).with_(reports=tuple(reports))
 
 
 def _fit(case, settings, seed):
@@ -114,19 +129,20 @@ def _fit(case, settings, seed):
 def sbc_one(i: int, seed: int = 0, settings: SimSettings = SimSettings()) -> dict:
     """One SBC replication: prior draw, simulated case, fit, ranks and coverage (JSON-ready)."""
     rng = np.random.default_rng([seed, i])
-    th = draw_prior(rng, settings.days)
-    x = simulate_trajectory("random_walk", {"wander": th["wander"], "drift": th["drift"]}, settings.days,
-                            th["x0"], rng)
-    case = _case(claims(x, th["sources"], rng, settings.n_reports), settings.days)
+    kind = settings.kind
+    th = draw_prior(rng, settings.days, kind)
+    trend = _trend(th, kind)
+    x = simulate_trajectory(kind, trend, settings.days, th["x0"], rng)
+    case = _case(claims(x, th["sources"], rng, settings.n_reports), settings.days, kind)
     fc = _fit(case, settings, seed * 100003 + i)
     post = fc.idata.posterior
     n = post.sizes["chain"] * post.sizes["draw"]
     names = fc.design.source_names
-    draws = {"wander": post["wander"].values.reshape(n), "drift": post["drift"].values.reshape(n),
-             "log_level[mid]": post["log_level"].values.reshape(n, -1)[:, settings.days // 2],
-             "log_level[last]": post["log_level"].values.reshape(n, -1)[:, -1]}
-    truth = {"wander": th["wander"], "drift": th["drift"], "log_level[mid]": x[settings.days // 2],
-             "log_level[last]": x[-1]}
+    draws = {p: post[p].values.reshape(n) for p in trend}
+    truth = dict(trend)
+    draws.update({"log_level[mid]": post["log_level"].values.reshape(n, -1)[:, settings.days // 2],
+                  "log_level[last]": post["log_level"].values.reshape(n, -1)[:, -1]})
+    truth.update({"log_level[mid]": x[settings.days // 2], "log_level[last]": x[-1]})
     if "A" in names:
         k = names.index("A")
         draws["bias[A]"] = post["bias"].values.reshape(n, -1)[:, k]

@@ -23,7 +23,7 @@ from forecasting.backtest import (
     vintages,
 )
 from forecasting.cli import main
-from forecasting.simulate import simulate_case
+from forecasting.simulation import simulate_case
 
 SMALL = Settings(draws=200, tune=200, chains=2, seed=3, scenario_draws=400)
 

@@ -21,7 +21,7 @@ def test_quick_benchmarks_produce_every_figure(tmp_path):
     figures = " | ".join(table["figure"])
     for needle in ("cold start, first run", "warm refit after adding one report",
                    "warm refit after moving as_of", "sampling efficiency", "scenario propagation", "scale: fit",
-                   "scale: peak memory"):
+                   "scale: peak memory", "SBC random_walk", "SBC saturating"):
         assert needle in figures, needle
     assert table["machine"].nunique() == 1 and table["quick"].all()
     assert "ratio" in p.stdout  # the printed table

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from forecasting.calibration import PARAMETERS, SimSettings, draw_prior, rank_test, robustness, sbc
+from forecasting.calibration import (PARAMETERS, PARAMETERS_SATURATING, SimSettings, draw_prior, rank_test,
+                                     robustness, sbc)
 
 ALPHA = 0.01  # family-wise false-alarm rate of each check below (Bonferroni over parameters)
 
@@ -46,6 +47,15 @@ def test_sbc_ranks_uniform_and_coverage(small_sbc):
     for row in s.itertuples():
         hits = round(row.coverage90 * row.n)
         assert binomtest(hits, row.n, 0.9).pvalue > ALPHA / m, row
+
+
+@pytest.mark.slow
+def test_sbc_saturating_trajectory():
+    s = sbc(40, seed=3, settings=SimSettings(draws=300, tune=300, kind="saturating")).summary(alpha=ALPHA)
+    assert set(s["parameter"]) == set(PARAMETERS_SATURATING)
+    assert s["uniform"].all(), s
+    for row in s.itertuples():
+        assert binomtest(round(row.coverage90 * row.n), row.n, 0.9).pvalue > ALPHA / len(s), row
 
 
 @pytest.mark.slow

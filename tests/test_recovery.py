@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from forecasting import fit
-from forecasting.simulate import simulate_case
+from forecasting.simulation import simulate_case
 
 
 @pytest.mark.slow

@@ -232,7 +232,7 @@ def test_report_renders_in_a_headless_browser(written, tmp_path):
 def test_case_without_scenarios_gets_a_shorter_report_with_working_links(tmp_path):
     import numpy as np
 
-    from forecasting.simulate import simulate_case
+    from forecasting.simulation import simulate_case
 
     case, _ = simulate_case(rng=np.random.default_rng(5), days=40, n_reports=12, name="SIMULATED: no scenarios")
     forecast = fc.fit(case, draws=200, tune=200, chains=2, seed=5)
