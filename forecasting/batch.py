@@ -153,7 +153,8 @@ def run_batch(jobs, out, *, scheduler=None, workers: int | None = None, progress
     >>> r.results["a"]
     2
     """
-    from tqdm.auto import tqdm
+    if progress:  # tqdm.auto warns in a notebook without ipywidgets, even when disabled
+        from tqdm.auto import tqdm
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -174,7 +175,8 @@ def run_batch(jobs, out, *, scheduler=None, workers: int | None = None, progress
                 pass  # unreadable: run it again
         todo.append(j)
 
-    bar = tqdm(total=len(jobs), initial=len(skipped), desc=desc, unit="fit", disable=not progress, leave=True)
+    bar = (tqdm(total=len(jobs), initial=len(skipped), desc=desc, unit="fit", leave=True) if progress
+           else _NoProgress())
 
     def done(job, value=None, error=None):
         if error is None:
@@ -257,3 +259,21 @@ def _run_dask(todo, scheduler, done):
     finally:
         if own:
             client.close()
+
+
+class _NoProgress:
+    """Stands in for a tqdm bar when progress is off; failures are still printed."""
+
+    def write(self, message):
+        import sys
+
+        print(message, file=sys.stderr)
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def close(self):
+        pass
