@@ -30,7 +30,9 @@ fc.fit(case.with_(reports=case.reports[:20]), seed=0, draws=20, tune=20, chains=
 t = time.perf_counter()
 forecast = fc.fit(case, seed=1, **settings)
 fit_s = time.perf_counter() - t
+peak_fit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 diag = forecast.diagnostics()
-print(json.dumps({"fit_s": fit_s, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"fit_s": fit_s, "peak_fit_mb": peak_fit,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "divergences": diag["divergences"], "rhat_max": diag["rhat_max"],
                   "ess_bulk_min": diag["ess_bulk_min"]}))

@@ -68,7 +68,7 @@ def _sampler(d: Design, *, sampler, draws, tune, chains, cores, seed, progress, 
         else:
             compiled = nutpie.compile_pymc_model(build_model(d, fixed=fixed), backend="numba")
         return lambda target: nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
-                                            target_accept=target, progress_bar=progress)
+                                            target_accept=target, progress_bar=progress, save_warmup=False)
     import pymc as pm
 
     model = build_model(d, fixed=fixed)
@@ -147,9 +147,24 @@ def log_interval_prob(lo, hi):
 
 
 def pointwise_loglik(d: Design, posterior, log_level) -> xr.DataArray:
-    """log p(claim_j | trajectory, source parameters) per draw and report (for LOO)."""
+    """log p(claim_j | trajectory, source parameters) per draw and report (for LOO).
+
+    Computed in blocks of draws, so the temporary arrays stay small however many
+    reports there are (about 2 million values a block).
+    """
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    x = log_level.values.reshape(chains * draws, -1)[:, d.about_day]
+    out = np.empty((chains, draws, d.n_reports))
+    block = max(1, 2_000_000 // max(d.n_reports, 1))
+    for c in range(chains):
+        for start in range(0, draws, block):
+            sub = posterior.isel(chain=[c], draw=slice(start, start + block))
+            x = log_level.isel(chain=[c], draw=slice(start, start + block)).values.reshape(-1, log_level.shape[-1])
+            out[c, start:start + block] = _claim_loglik(d, sub, x[:, d.about_day])
+    return xr.DataArray(out, dims=("chain", "draw", "report"),
+                        coords={"chain": posterior.chain, "draw": posterior.draw, "report": d.report_index})
+
+
+def _claim_loglik(d: Design, posterior, x) -> np.ndarray:
     offset, sd = claim_parameters(d, posterior)
     mu = x + offset
     ll = np.empty_like(mu)
@@ -159,8 +174,7 @@ def pointwise_loglik(d: Design, posterior, log_level) -> xr.DataArray:
     lo = (d.lower[cens] - mu[:, cens]) / sd[:, cens]
     hi = (d.upper[cens] - mu[:, cens]) / sd[:, cens]
     ll[:, cens] = log_interval_prob(lo, hi)
-    return xr.DataArray(ll.reshape(chains, draws, -1), dims=("chain", "draw", "report"),
-                        coords={"chain": posterior.chain, "draw": posterior.draw, "report": d.report_index})
+    return ll
 
 
 def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", target_accept="auto",
