@@ -166,14 +166,12 @@ def run_batch(jobs, out, *, scheduler=None, workers: int | None = None, progress
     todo = []
     for j in jobs:
         path = out / f"{j.key}.json"
-        if path.exists():
-            try:
-                results[j.key] = json.loads(path.read_text(encoding="utf-8"))
-                skipped.append(j.key)
-                continue
-            except (OSError, json.JSONDecodeError):
-                pass  # unreadable: run it again
-        todo.append(j)
+        done = _read_result(path) if path.exists() else None
+        if done is None:  # not run yet, or its file is unreadable: run it (again)
+            todo.append(j)
+        else:
+            results[j.key] = done
+            skipped.append(j.key)
 
     bar = (tqdm(total=len(jobs), initial=len(skipped), desc=desc, unit="fit", leave=True) if progress
            else _NoProgress())
@@ -277,3 +275,11 @@ class _NoProgress:
 
     def close(self):
         pass
+
+
+def _read_result(path):
+    """A finished job's result, or None if its file cannot be read back."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None

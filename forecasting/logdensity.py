@@ -137,11 +137,22 @@ def _normal(u, mu, sd, grad, i):
 
 
 @_jit
-def _sigmoid(u):
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
+def _latent(u, lo, hi):
+    """A bound's or range's latent reading from its free value: (y, dy/du, log Jacobian, its derivative)."""
+    if math.isfinite(lo) and math.isfinite(hi):
+        # one exp for sigmoid(u), sigmoid(-u) and their logs (stable in both tails)
+        e = math.exp(-abs(u))
+        small = e / (1.0 + e)
+        if u >= 0:
+            sg, sgm = 1.0 - small, small
+        else:
+            sg, sgm = small, 1.0 - small
+        width = hi - lo
+        return lo + width * sg, width * sg * sgm, math.log(width) - abs(u) - 2.0 * math.log1p(e), sgm - sg
     e = math.exp(u)
-    return e / (1.0 + e)
+    if math.isfinite(lo):
+        return lo + e, e, u, 1.0
+    return hi - e, -e, u, 1.0
 
 
 @_jit
@@ -287,34 +298,9 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
         if c < 0:
             y = reports[j, Y]
         else:
-            u = theta[i_lat + c]
-            lo = reports[j, LO]
-            hi = reports[j, HI]
-            if math.isfinite(lo) and math.isfinite(hi):
-                # one exp for sigmoid(u), sigmoid(-u) and their logs (stable in both tails)
-                e = math.exp(-abs(u))
-                small = e / (1.0 + e)
-                if u >= 0:
-                    sg, sgm = 1.0 - small, small
-                else:
-                    sg, sgm = small, 1.0 - small
-                width = hi - lo
-                y = lo + width * sg
-                dy_du[j] = width * sg * sgm
-                lp += math.log(width) - abs(u) - 2.0 * math.log1p(e)
-                grad[i_lat + c] += sgm - sg
-            elif math.isfinite(lo):
-                e = math.exp(u)
-                y = lo + e
-                dy_du[j] = e
-                lp += u
-                grad[i_lat + c] += 1.0
-            else:
-                e = math.exp(u)
-                y = hi - e
-                dy_du[j] = -e
-                lp += u
-                grad[i_lat + c] += 1.0
+            y, dy_du[j], log_jac, d_log_jac = _latent(theta[i_lat + c], reports[j, LO], reports[j, HI])
+            lp += log_jac
+            grad[i_lat + c] += d_log_jac
         proj = reports[j, IS_PROJ]
         zj[j] = y - bias[s] - proj * pb
         if index[j, SHARE] >= 0:
@@ -548,15 +534,7 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
         if c < 0:
             y = reports[j, Y]
         else:
-            u = theta[i_lat + c]
-            lo = reports[j, LO]
-            hi = reports[j, HI]
-            if math.isfinite(lo) and math.isfinite(hi):
-                y = lo + (hi - lo) * _sigmoid(u)
-            elif math.isfinite(lo):
-                y = lo + math.exp(u)
-            else:
-                y = hi - math.exp(u)
+            y = _latent(theta[i_lat + c], reports[j, LO], reports[j, HI])[0]
         proj = reports[j, IS_PROJ]
         var = out[o + S + s] ** 2 + proj * pn2 * reports[j, LEAD30]
         k = index[j, DAY]
