@@ -95,6 +95,17 @@ def _text(value, fld: str, *, required=True) -> str:
     return value.strip()
 
 
+def _range(value, fld: str, of: str) -> tuple[float, float]:
+    """A 90% range ``[low, high]`` of positive numbers with low < high."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise CaseError(f"got {value!r}", field=fld, value=value, expected=f"a 90% range [low, high] of {of}")
+    lo, hi = (_positive(v, fld) for v in value)
+    if lo >= hi:
+        raise CaseError(f"low {lo:g} is not below high {hi:g}", field=fld, value=value,
+                        expected="[low, high] with low < high")
+    return lo, hi
+
+
 @api_entry
 @dataclass(frozen=True)
 class Source:
@@ -136,25 +147,9 @@ class Source:
                 )
             object.__setattr__(self, "grade", g)
         if self.bias is not None:
-            b = self.bias
-            if not isinstance(b, (list, tuple)) or len(b) != 2:
-                raise CaseError(f"got {b!r}", field="bias", value=b,
-                                expected="a 90% range [low, high] of claimed/true")
-            lo, hi = (_positive(v, "bias") for v in b)
-            if lo >= hi:
-                raise CaseError(f"low {lo:g} is not below high {hi:g}", field="bias", value=b,
-                                expected="[low, high] with low < high")
-            object.__setattr__(self, "bias", (lo, hi))
+            object.__setattr__(self, "bias", _range(self.bias, "bias", "claimed/true"))
         if self.noise is not None:
-            b = self.noise
-            if not isinstance(b, (list, tuple)) or len(b) != 2:
-                raise CaseError(f"got {b!r}", field="noise", value=b,
-                                expected="a 90% range [low, high] of the sd of the log error")
-            lo, hi = (_positive(v, "noise") for v in b)
-            if lo >= hi:
-                raise CaseError(f"low {lo:g} is not below high {hi:g}", field="noise", value=b,
-                                expected="[low, high] with low < high")
-            object.__setattr__(self, "noise", (lo, hi))
+            object.__setattr__(self, "noise", _range(self.noise, "noise", "the sd of the log error"))
         object.__setattr__(self, "rationale", _text(self.rationale, "rationale", required=False))
 
 
