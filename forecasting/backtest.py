@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import quantities
 from .errors import CaseError
 from .evidence import _date
 
@@ -143,8 +144,11 @@ def claim_reading(forecast, report, rng):
     post = forecast.idata.posterior
     P = d.priors["params"]
     n = post.sizes["chain"] * post.sizes["draw"]
-    day = (report.about - forecast.case.start).days
+    shift, share = quantities.reading(forecast.case, report)  # a subset or stage reads the primary shifted
+    day = (report.about - forecast.case.start).days + shift
     x = post["log_level"].values.reshape(n, -1)[:, day]
+    if share >= 0:
+        x = x + post["log_share"].values.reshape(n, -1)[:, share]
     if report.source in d.source_names:
         k = d.source_names.index(report.source)
         bias = post["bias"].values.reshape(n, -1)[:, k]
@@ -237,7 +241,8 @@ def score_vintage(case, vintage, settings: Settings = Settings(), truth=None) ->
 
     vintage = _date(vintage, "vintage")
     vcase = case.with_(as_of=vintage)
-    later = [(i, r) for i, r in enumerate(case.reports) if r.date > vintage]
+    # an independent quantity's reports are another case's evidence
+    later = [(i, r) for i, r in enumerate(case.reports) if r.date > vintage and quantities.modelled(case, r)]
     rows, scen_rows, traj_rows, diags = [], [], [], {}
     base = {"vintage": vintage.isoformat()}
     days = pd.date_range(case.start, case.horizon)
@@ -248,8 +253,9 @@ def score_vintage(case, vintage, settings: Settings = Settings(), truth=None) ->
         if method not in MODEL_METHODS:
             continue
         mcase = vcase if method == "model" else no_bias_case(vcase)
+        # an independent quantity's fit is needed only if a scenario's driver reads it
         fc = fit(mcase, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
-                 target_accept=settings.target_accept)
+                 target_accept=settings.target_accept, related=quantities.drives_independent(mcase))
         if used is None:
             used = [int(i) for i in fc.design.report_index]
         dg = fc.diagnostics()

@@ -28,7 +28,7 @@ REPORT_KEYS = ("date", "source", "claim", "value", "low", "high", "target", "not
 QUANTITY_KEYS = ("name", "relation", "of", "share", "lag", "unit", "description")
 OUTCOME_KEYS = ("scenario", "resolved", "date", "note")
 TOP_KEYS = ("case", "sources", "reports", "priors", "scenarios", "outcomes", "quantities")
-BUILTIN = {"nk_troops_2024": "nk_troops_2024.toml", "nk_casualties_2024": "nk_casualties_2024.toml"}
+BUILTIN = {"nk_troops_2024": "nk_troops_2024.toml"}
 
 
 def _build(cls, table, *, entry, file):

@@ -38,7 +38,7 @@ def _parser():
     run.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (default 1000)")
     run.add_argument("--chains", type=int, default=4, help="chains (default 4)")
     run.add_argument("--target-accept", type=_target_accept, default="auto",
-                     help="NUTS target acceptance, or 'auto' (default): 0.9, then 0.99 if anything diverged")
+                     help="NUTS target acceptance, or 'auto' (default): 0.9, then 0.99 and 0.995 while anything diverged")
     run.add_argument("--as-of", help="use only reports made on or before this date (YYYY-MM-DD)")
     run.add_argument("--trajectory", choices=["saturating", "random_walk"], help="override the case's trajectory prior")
     run.add_argument("--sampler", choices=list(SAMPLERS), default=None,
@@ -108,7 +108,7 @@ def _run(args) -> int:
     if args.compare:
         other = "random_walk" if case.trajectory == "saturating" else "saturating"
         _say(args, f"fitting the {other} trajectory for comparison")
-        other_fit = fit(case.with_(trajectory=other), **settings)
+        other_fit = fit(case.with_(trajectory=other), related=False, **settings)  # LOO reads the primary only
         comparison = compare({case.trajectory: forecast, other: other_fit})
     whatifs = _what_ifs(args, forecast)
     result, sens = _scenarios(args, forecast)
@@ -328,7 +328,7 @@ def _write_influence(forecast, date, out, seed):
     out = Path(out)
     table.to_csv(out / "influence.csv", index=False)
     ax = influence_plot(table, table["target"].iloc[0])
-    ax.figure.savefig(out / "influence.png", dpi=120)
+    ax.figure.savefig(out / "influence.png", dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
     return [out / "influence.csv", out / "influence.png"]
 
@@ -351,7 +351,7 @@ def write_backtest_outputs(bt, out, hindsight=None):
         if len(bt.scores) == 0:
             break
         fig = draw()
-        fig.savefig(out / name, dpi=120)
+        fig.savefig(out / name, dpi=120, bbox_inches="tight")
         plt.close(fig)
         written.append(out / name)
     return written

@@ -15,7 +15,7 @@ SAMPLERS = ("nutpie", "nutpie-pytensor", "pymc")
 TRAJECTORY_SEED_OFFSET = 7919  # keeps trajectory draws' stream apart from the sampler's
 
 
-AUTO_TARGET_ACCEPT = (0.9, 0.99)  # "auto": the first; the second only if the first diverged
+AUTO_TARGET_ACCEPT = (0.9, 0.99, 0.995)  # "auto": each only if the one before diverged
 
 
 def sample_posterior(d: Design, *, draws, tune, chains, seed, sampler, target_accept="auto", progress,
@@ -30,9 +30,9 @@ def sample_posterior(d: Design, *, draws, tune, chains, seed, sampler, target_ac
     ``nutpie-pytensor``.
 
     ``target_accept="auto"`` samples at 0.9 and, only if any transition diverged,
-    samples again at 0.99 (smaller steps, about twice the cost): large, well
-    identified cases get the cheap setting, small cases with a funnel (a tiny
-    ``wander``) the safe one. The target used is in ``idata.attrs["target_accept"]``.
+    samples again at 0.99 (smaller steps, about twice the cost), and at 0.995 only
+    if that run diverged too: large, well identified cases get the cheap setting,
+    small cases with a funnel (a tiny ``wander``) the safe one. The target used is in ``idata.attrs["target_accept"]``.
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
@@ -178,8 +178,12 @@ def _claim_loglik(d: Design, posterior, x) -> np.ndarray:
 
 
 def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", target_accept="auto",
-        progress=False, fixed=None):
+        progress=False, fixed=None, related=True):
     """Fit a case: sample the posterior and draw the daily trajectory.
+
+    Each independent quantity of the case (:mod:`forecasting.quantities`) is then
+    fitted as a case of its own, with the same settings (:func:`fit_related`), into
+    ``Forecast.related``.
 
     Parameters
     ----------
@@ -191,12 +195,15 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
     sampler : {"nutpie", "nutpie-pytensor", "pymc"}
         See :func:`sample_posterior`.
     target_accept : float or "auto"
-        NUTS target acceptance; ``"auto"`` (default) tries 0.9, then 0.99 if
-        anything diverged (see :func:`sample_posterior`).
+        NUTS target acceptance; ``"auto"`` (default) tries 0.9, then 0.99 and
+        0.995 while anything diverged (see :func:`sample_posterior`).
     progress : bool
         Show the sampler's progress bar.
     fixed : dict, optional
         Hold some parameters at known values (see :func:`forecasting.model.build_model`).
+    related : bool
+        Also fit the independent quantities (default); ``False`` leaves
+        ``Forecast.related`` empty, for callers that read only the primary.
 
     Returns
     -------
@@ -221,4 +228,35 @@ def fit(case, *, draws=1000, tune=1000, chains=4, seed=0, sampler="nutpie", targ
     idata.add_groups(log_likelihood={"claims": pointwise_loglik(d, idata.posterior, idata.posterior["log_level"])})
     idata.attrs["sampler"] = sampler
     idata.attrs["seed"] = seed
-    return Forecast(case, idata, design=d)
+    forecast = Forecast(case, idata, design=d)
+    if related:
+        forecast.related = fit_related(case, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+                                       target_accept=target_accept, progress=progress)
+    return forecast
+
+
+RELATED_SEED_OFFSET = 104_729  # keeps each independent quantity's fit apart from the primary's streams
+
+
+def fit_related(case, *, seed=0, **settings) -> dict:
+    """Fit each independent quantity of a case as a case of its own (:func:`forecasting.quantities.independent_cases`).
+
+    The settings are the primary fit's; the ``k``-th quantity's seed is
+    ``seed + RELATED_SEED_OFFSET * (k + 1)``. Held-fixed parameters belong to the
+    primary's model and are not passed on.
+
+    Returns
+    -------
+    dict of str to Forecast
+        By quantity name, in declaration order; empty (and free) without independent quantities.
+    """
+    from .errors import CaseError
+    from .quantities import independent_cases
+
+    out = {}
+    for k, (name, sub) in enumerate(independent_cases(case).items()):
+        try:
+            out[name] = fit(sub, seed=seed + RELATED_SEED_OFFSET * (k + 1), **settings)
+        except CaseError as e:
+            raise e.located(entry=f"quantity {name!r}") from None
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 from .model import Design
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+RELATED_GROUP = "related"  # where a saved forecast keeps its independent quantities' fits
 RHAT_MAX = 1.01
 ESS_MIN = 400
 # A 90% interval wider than x10 (e.g. 1,000 to 10,000) is too wide to act on as a point figure.
@@ -27,14 +29,20 @@ class Forecast:
     idata : arviz.InferenceData
         Posterior (sampled parameters, ``log_level`` trajectory draws by date),
         sample stats and pointwise ``log_likelihood`` of each claim.
+    related : dict of str to Forecast
+        The fits of the case's independent quantities
+        (:func:`forecasting.quantities.independent_cases`), by name; empty when it
+        has none. They share the case's dates; their draws are not paired with the
+        primary's (the posteriors are independent).
     """
 
-    def __init__(self, case, idata, design: Design | None = None):
+    def __init__(self, case, idata, design: Design | None = None, related=None):
         from .model import design as make_design
 
         self.case = case
         self.idata = idata
         self.design = design or make_design(case)
+        self.related = dict(related or {})
 
     # ----------------------------------------------------------------- tables
     @property
@@ -131,9 +139,15 @@ class Forecast:
         if not out["ess_bulk_min"] >= ESS_MIN:  # NaN (too few draws to estimate) fails too
             problems.append(f"bulk ESS {out['ess_bulk_min']:.0f} < {ESS_MIN} for {out['ess_bulk_worst']}: "
                             "increase --draws")
+        if self.related:  # independent quantities: each fit's own checks, and any failure fails the whole
+            out["quantities"] = {name: f.diagnostics() for name, f in self.related.items()}
+            for name, q in out["quantities"].items():
+                problems += [f"{name}: {p}" for p in q["problems"]]
         out["converged"] = not problems
         out["problems"] = problems
         out.update(self._evidence())
+        for name, q in out.get("quantities", {}).items():
+            out["evidence_notes"] += [f"{name}: {n}" for n in q["evidence_notes"]]
         return {k: (round(v, 6) if isinstance(v, float) and math.isfinite(v) else v) for k, v in out.items()}
 
     def _evidence(self) -> dict:
@@ -156,13 +170,25 @@ class Forecast:
 
     # ------------------------------------------------------------- save/load
     def save(self, path) -> None:
-        """Save the posterior and the case it came from as one NetCDF file."""
+        """Save the posterior and the case it came from as one NetCDF file.
+
+        Each independent quantity's fit (``related``) goes into the same file, as
+        the groups under ``related/<name>``.
+        """
+        self._idata_to_save().to_netcdf(str(path), engine="h5netcdf")
+        for name, f in self.related.items():
+            f._idata_to_save().to_netcdf(str(path), engine="h5netcdf", base_group=f"{RELATED_GROUP}/{name}",
+                                         overwrite_existing=False)
+
+    def _idata_to_save(self):
         from .casefile import case_to_dict
 
         idata = self.idata.copy()
         idata.attrs["case"] = json.dumps(case_to_dict(self.case))
         idata.attrs["forecasting_version"] = _version()
-        idata.to_netcdf(str(path), engine="h5netcdf")
+        if self.related:
+            idata.attrs["related"] = json.dumps(list(self.related))
+        return idata
 
     @classmethod
     def load(cls, path) -> Forecast:
@@ -175,15 +201,29 @@ class Forecast:
         path = Path(path)
         if not path.is_file():
             raise CaseError("no such file", file=str(path), expected="a posterior.nc written by forecasting")
+
+        def read(base_group="/"):
+            idata = az.InferenceData.from_netcdf(str(path), engine="h5netcdf", base_group=base_group)
+            if RELATED_GROUP in idata.groups():  # the related fits' parent group, not part of this posterior
+                idata = az.InferenceData(attrs=dict(idata.attrs),
+                                         **{g: idata[g] for g in idata.groups() if g != RELATED_GROUP})
+            return idata, case_from_plain(json.loads(idata.attrs["case"]), file=str(path))
+
         try:
-            idata = az.from_netcdf(str(path), engine="h5netcdf")
-            case = case_from_plain(json.loads(idata.attrs["case"]), file=str(path))
+            with warnings.catch_warnings():  # arviz warns of the non-standard group it is then dropped
+                warnings.filterwarnings("ignore", message=f".*{RELATED_GROUP}.*", category=UserWarning)
+                idata, case = read()
+                names = json.loads(idata.attrs.get("related", "[]"))  # files before related fits have none
+                related = {}
+                for name in names:
+                    sub_idata, sub_case = read(f"{RELATED_GROUP}/{name}")
+                    related[name] = cls(sub_case, sub_idata)
         except CaseError:
             raise
         except Exception as e:  # any unreadable file is bad input, not a crash
             raise CaseError(f"not a saved forecast ({type(e).__name__}: {e})", file=str(path),
                             expected="a posterior.nc written by `forecasting run`") from None
-        return cls(case, idata)
+        return cls(case, idata, related=related)
 
 
 def _finite_extreme(values, pick) -> float:

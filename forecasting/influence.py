@@ -142,7 +142,9 @@ def _refit_without(forecast, drop: set, seed):
     attrs = forecast.idata.attrs
     tune = int(forecast.idata.sample_stats.attrs.get("tuning_steps", post.sizes["draw"]))
     new = fit(new_case, draws=post.sizes["draw"], tune=tune, chains=post.sizes["chain"],
-              seed=int(attrs.get("seed", seed)), target_accept=float(attrs.get("target_accept", 0.99)))
+              seed=int(attrs.get("seed", seed)), target_accept=float(attrs.get("target_accept", 0.99)),
+              related=False)
+    new.related = forecast.related  # the dropped reports are the primary's: independent fits are unchanged
     n = post.sizes["chain"] * post.sizes["draw"]
     res = simulate(new, draws=n, replicates=5, seed=seed) if case.scenarios else None
     return new, res

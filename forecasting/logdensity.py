@@ -504,8 +504,9 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
     i_pb = i_nz + S
     i_sh = i_pb + (2 if has_proj else 0)
     i_lat = i_sh + int(settings[N_SHARE])
-    n_theta = theta.shape[0]
-    # the parameters themselves, on their natural scale
+    # the parameters themselves, on their natural scale; the bounds' latent readings only
+    # when ``out`` has room for them (see MAX_STORED_LATENTS)
+    n_theta = theta.shape[0] if out.shape[0] == theta.shape[0] + 2 * S + 2 * K else i_lat
     for i in range(n_theta):
         out[i] = theta[i]
     out[0] = math.exp(theta[0])
@@ -551,10 +552,25 @@ SCALARS = ("wander_log__", "drift", "log_ceiling", "halfway_days_log__", "bias_s
            "projection_bias", "projection_noise_log__")
 
 
-def expanded_layout(d: Design) -> tuple[list, list]:
+MAX_STORED_LATENTS = 2000  # beyond, storing every bound's latent reading costs more memory than the fit
+
+
+def stores_latents(d: Design) -> bool:
+    """Whether the sampler keeps the bounds' latent readings (``claim_latent_raw``) in the posterior.
+
+    They are nuisance parameters: nothing downstream reads them, but with few of them
+    their R-hat and ESS are cheap extra convergence checks. With 7,500 bounds they were
+    most of the memory of a fit (4 chains x 2,000 iterations x 7,500 doubles, twice).
+    """
+    return len(d.censored) <= MAX_STORED_LATENTS
+
+
+def expanded_layout(d: Design, latents: bool = True) -> tuple[list, list]:
     """Names and shapes of the posterior variables, in the order :func:`_readings` writes them."""
     names, shapes = [], []
     for name, s in param_slices(d).items():
+        if name == "claim_latent_raw" and not latents:
+            continue
         size = s.stop - s.start
         names.append(name.replace("_log__", "").replace("_zerosum__", "_free"))
         shapes.append(() if name in SCALARS else (size,))
@@ -564,9 +580,9 @@ def expanded_layout(d: Design) -> tuple[list, list]:
     return names, shapes
 
 
-def expand(theta: np.ndarray, d: Design, data: dict) -> dict:
+def expand(theta: np.ndarray, d: Design, data: dict, latents: bool = True) -> dict:
     """The posterior variables (as the PyMC model names them) at one parameter vector."""
-    names, shapes = expanded_layout(d)
+    names, shapes = expanded_layout(d, latents=latents)
     flat = np.empty(sum(int(np.prod(s)) for s in shapes))
     _readings(theta, data["reports"], data["index"], data["sources"], data["settings"], data["n_days"], flat)
     out, i = {}, 0
@@ -637,7 +653,7 @@ def compile_nutpie(d: Design):
     from nutpie.compile_pymc import CompiledPyMCModel
 
     data = {k: np.ascontiguousarray(v) for k, v in pack(d).items() if k != "n_days"}
-    names, shapes = expanded_layout(d)
+    names, shapes = expanded_layout(d, latents=stores_latents(d))
     sizes = [int(np.prod(s)) for s in shapes]
     n_expanded = sum(sizes)
     user_data = np.array([data["reports"].ctypes.data, d.n_reports, data["index"].ctypes.data,

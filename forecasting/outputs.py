@@ -50,7 +50,7 @@ def _save(ax, path, *, converged=True):
     fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure  # an Axes or an array of them
     if not converged:
         _mark_unconverged(fig)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")  # legends sit outside the axes
     plt.close(fig)
 
 
@@ -76,6 +76,10 @@ def _write_scenarios(tmp: Path, result, sensitivity, *, converged: bool):
 def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity=None, what_ifs=None,
                   force=False, report=True) -> dict:
     """Write trajectory.csv, sources.csv, diagnostics.json, posterior.nc, the plots and the report.
+
+    Each related quantity gets trajectory_<name>.csv and trajectory_<name>.png; an
+    independent one (``forecast.related``) also sources_<name>.csv, its
+    convergence under ``quantities`` in diagnostics.json and a section of the report.
 
     With a scenario result (:func:`forecasting.scenarios.simulate`) also
     scenarios.csv, scenario_joint.csv, scenario_curves.csv, scenario_paths.csv and
@@ -116,6 +120,10 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
                                                          float_format="%.6g")
             _save(plotting.fan_chart(forecast, quantity=name), tmp / f"trajectory_{name}.png",
                   converged=diag["converged"])
+        for name, other in getattr(forecast, "related", {}).items():  # independent quantities: their own fits
+            other.trajectory().to_csv(tmp / f"trajectory_{name}.csv", index=False, float_format="%.6g")
+            other.sources().to_csv(tmp / f"sources_{name}.csv", index=False, float_format="%.6g")
+            _save(plotting.fan_chart(other), tmp / f"trajectory_{name}.png", converged=diag["converged"])
         if forecast.design.has_shares:
             quantities.shares(forecast).to_csv(tmp / "shares.csv", index=False, float_format="%.6g")
         if scenarios is not None and scenarios.scenarios:
@@ -132,10 +140,10 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
             pd.concat(tables, ignore_index=True).to_csv(tmp / "whatif.csv", index=False, float_format="%.6g")
             _save(plotting.what_if_comparison(list(what_ifs)), tmp / "whatif.png", converged=diag["converged"])
         if report:
-            from .report import FIGURES, write_report
+            from .report import figure_files, write_report
 
             # the report embeds the PNGs just written, so its figures are the files' (watermarks included)
-            figures = {n: (tmp / n).read_bytes() for n in FIGURES.values() if (tmp / n).is_file()}
+            figures = {n: (tmp / n).read_bytes() for n in figure_files(forecast) if (tmp / n).is_file()}
             write_report(forecast, tmp, scenarios=scenarios, sensitivity=sensitivity, what_ifs=what_ifs,
                          comparison=comparison, diagnostics=diag, figures=figures)
         (tmp / MARKER).write_text(json.dumps({"case": forecast.case.name}) + "\n")

@@ -10,7 +10,10 @@ primary:
     uncertain (a 90% range, ``share = [0.3, 0.9]``). A report about the subset
     is a reading of the primary's log level plus ``log(share)``; the share is a
     parameter of the model, one per subset quantity, with a Normal prior on its
-    log whose 5%/95% quantiles are the range's ends.
+    log whose 5%/95% quantiles are the range's ends. An optional ``lag`` (days,
+    default 0) says the subset trails the primary: ``in_combat_zone(t) = share *
+    deployed_total(t - lag)`` (troops reach the combat zone ``lag`` days after
+    they are sent), so a subset report on day t reads the primary on day t - lag.
 ``stage``
     An earlier stage of it, ``lag`` days ahead: ``trained(t) = deployed(t + lag)``
     (troops in training on day t are the ones deployed ``lag`` days later). A
@@ -19,16 +22,18 @@ primary:
     Counted separately (casualties): its reports are left out of this case's
     model and fitted as a case of their own (:func:`independent_cases`).
 
-A scenario's driver may name a subset or stage (``driver = { quantity =
+A scenario's driver may name any of them (``driver = { quantity =
 "in_combat_zone", level_above = 5000, ... }``): its hazard then follows that
-quantity's derived trajectory.
+quantity's derived trajectory, or, for an independent quantity, the draws of its
+own fit (``Forecast.related``).
 
 Only one level is allowed (a quantity's ``of`` is the primary), which keeps each
 report a reading of the one trajectory the model integrates out, plus at most one
 share. Each quantity's trajectory is derived from the primary's draws
 (:func:`level_draws`, :func:`trajectory`): plus ``log(share)`` for a subset,
 shifted by ``lag`` for a stage (its last ``lag`` days are then beyond the
-horizon and left out).
+horizon and left out) and for a lagged subset (its first ``lag`` days are then
+before the start and left out).
 """
 
 from __future__ import annotations
@@ -71,7 +76,8 @@ class Quantity:
     share : (float, float), optional
         ``subset`` only, required: 90% range of this quantity / the primary, each in (0, 1].
     lag : int
-        ``stage`` only, required: days from this stage to the primary.
+        ``stage``, required: days from this stage to the primary. ``subset``,
+        optional (default 0, at least 0): days from the primary to this subset.
     unit : str
         ``independent`` only: its unit, if not the case's.
     description : str
@@ -112,14 +118,17 @@ class Quantity:
         elif self.share is not None:
             raise CaseError(f"only `subset` quantities take a share (this is `{self.relation}`)", field="share",
                             value=self.share, expected="no share")
-        if self.relation == "stage":
-            if self.lag is None:
-                raise CaseError("missing", field="lag", expected="the days from this stage to its parent, like 30")
+        if self.relation == "stage" and self.lag is None:
+            raise CaseError("missing", field="lag", expected="the days from this stage to its parent, like 30")
+        if self.relation in ("stage", "subset") and self.lag is not None:
             if isinstance(self.lag, bool) or not isinstance(self.lag, int):
                 raise CaseError(f"got {self.lag!r}", field="lag", value=self.lag, expected="a whole number of days")
+            if self.relation == "subset" and self.lag < 0:
+                raise CaseError(f"got {self.lag}", field="lag", value=self.lag,
+                                expected="0 or more days from the primary to this subset (an earlier count is a `stage`)")
         elif self.lag is not None:
-            raise CaseError(f"only `stage` quantities take a lag (this is `{self.relation}`)", field="lag",
-                            value=self.lag, expected="no lag")
+            raise CaseError(f"only `stage` and `subset` quantities take a lag (this is `{self.relation}`)",
+                            field="lag", value=self.lag, expected="no lag")
         if self.unit and self.relation != "independent":
             raise CaseError(f"only `independent` quantities take their own unit (this is `{self.relation}`)",
                             field="unit", value=self.unit, expected="no unit: it shares the primary's")
@@ -143,19 +152,17 @@ def check_quantities(case) -> tuple[Quantity, ...]:
             raise CaseError(f"{q.relation} of {q.of!r}, which is not the primary quantity {primary!r}", entry=where,
                             field="of", value=q.of,
                             expected=f"{primary!r} (one level of relations: every quantity relates to the primary)")
-        if q.relation == "stage" and abs(q.lag) >= case.days:
+        if q.lag is not None and abs(q.lag) >= case.days:
             raise CaseError(f"lag {q.lag} days is longer than the case ({case.days} days)", entry=where, field="lag",
                             value=q.lag, expected="a lag shorter than the case period")
         names.append(q.name)
     by_name = {q.name: q for q in quantities}
-    driven = [primary] + [q.name for q in quantities if q.relation != "independent"]
-    for i, sc in enumerate(case.scenarios):
+    for i, sc in enumerate(case.scenarios):  # any declared quantity: an independent one reads its own fit
         q = sc.driver.quantity if sc.driver is not None else None
-        if q is not None and q not in driven:
-            why = " (independent quantities are fitted as their own case)" if q in by_name else suggest(q, driven)
-            raise CaseError(f"the driver names quantity {q!r}, which the model does not track{why}",
+        if q is not None and q not in names:
+            raise CaseError(f"the driver names quantity {q!r}, which is not declared{suggest(q, names)}",
                             entry=f"scenarios[{i}]", field="driver.quantity", value=q,
-                            expected="the primary quantity or a subset or stage: " + ", ".join(driven))
+                            expected="the primary quantity or one of the [[quantities]] names: " + ", ".join(names))
     for i, r in enumerate(case.reports):
         if r.quantity is None or r.quantity == primary:
             continue
@@ -165,8 +172,8 @@ def check_quantities(case) -> tuple[Quantity, ...]:
             raise CaseError(f"quantity {r.quantity!r} is not declared{suggest(r.quantity, names)}", entry=where,
                             field="quantity", value=r.quantity,
                             expected="the primary quantity or one of the [[quantities]] names: " + ", ".join(names))
-        if q.relation == "stage":
-            day = r.about + dt.timedelta(days=q.lag)
+        if q.lag:
+            day = r.about + dt.timedelta(days=reading(case, r)[0])
             if not case.start <= day <= case.horizon:
                 raise CaseError(f"a `{q.name}` report about {r.about} reads the primary on {day}, outside the case "
                                 f"period {case.start} to {case.horizon}", entry=where, field="date",
@@ -199,7 +206,7 @@ def reading(case, report) -> tuple[int, int]:
         return 0, -1
     if q.relation == "stage":
         return q.lag, -1
-    return 0, [s.name for s in subsets(case)].index(q.name)
+    return -(q.lag or 0), [s.name for s in subsets(case)].index(q.name)
 
 
 def share_prior(q: Quantity) -> tuple[float, float]:
@@ -226,7 +233,8 @@ def level_draws(forecast, quantity=None) -> tuple[pd.DatetimeIndex, np.ndarray]:
     Returns
     -------
     dates : pandas.DatetimeIndex
-        For a stage with lag L, the dates whose day + L is within the case period.
+        For a stage with lag L, the dates whose day + L is within the case period;
+        for a subset with lag L, those whose day - L is.
     draws : numpy.ndarray
     """
     case = forecast.case
@@ -243,12 +251,13 @@ def level_draws(forecast, quantity=None) -> tuple[pd.DatetimeIndex, np.ndarray]:
         raise CaseError(f"no modelled quantity {quantity!r}{suggest(quantity, valid)}", entry="quantity",
                         value=quantity, expected="one of " + ", ".join(valid)
                         + (" (independent quantities are fitted as their own case)" if q else ""))
+    n = len(dates)
     if q.relation == "subset":
         i = forecast.design.share_names.index(q.name)
         log_share = forecast.idata.posterior["log_share"].values[..., i].reshape(-1, 1)
-        return dates, np.exp(x + log_share)
+        lag = q.lag or 0
+        return dates[lag:], np.exp(x[:, : n - lag] + log_share)
     lag = q.lag
-    n = len(dates)
     if lag >= 0:
         return dates[: n - lag], np.exp(x[:, lag:])
     return dates[-lag:], np.exp(x[:, : n + lag])
@@ -276,6 +285,12 @@ def shares(forecast) -> pd.DataFrame:
                      "share_q05": float(np.quantile(s, 0.05)), "share_q95": float(np.quantile(s, 0.95))})
     return pd.DataFrame(rows, columns=["quantity", "of", "prior_low", "prior_high", "share_median", "share_q05",
                                        "share_q95"])
+
+
+def drives_independent(case) -> bool:
+    """Whether a scenario's driver reads an independent quantity (which then needs its own fit)."""
+    independent = {q.name for q in case.quantities if q.relation == "independent"}
+    return any(s.driver is not None and s.driver.quantity in independent for s in case.scenarios)
 
 
 def independent_cases(case) -> dict:

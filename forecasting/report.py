@@ -131,8 +131,8 @@ class _Doc:
     def __init__(self):
         self.blocks = []
 
-    def h2(self, key):
-        self.blocks.append(("h2", key, SECTIONS[key]))
+    def h2(self, key, title=None):
+        self.blocks.append(("h2", key, title or SECTIONS[key]))
 
     def p(self, text):
         self.blocks.append(("p", text))
@@ -141,7 +141,7 @@ class _Doc:
         self.blocks.append(("table", list(header), [list(map(str, r)) for r in rows], set(numeric)))
 
     def img(self, key, caption):
-        self.blocks.append(("img", FIGURES[key], caption))
+        self.blocks.append(("img", FIGURES.get(key, key), caption))  # a key of FIGURES, or a file name
 
     def ul(self, items):
         self.blocks.append(("ul", list(items)))
@@ -228,6 +228,10 @@ def _build(forecast, *, scenarios, sensitivity, what_ifs, comparison, diagnostic
                for r in src.itertuples()], numeric=(3,))
     if has_figure("sources"):
         doc.img("sources", "Each source's bias and noise: medians with 90% intervals.")
+
+    # independent quantities: each its own fit
+    for name, other in getattr(forecast, "related", {}).items():
+        _related_section(doc, name, other, (diag.get("quantities") or {}).get(name), has_figure)
 
     # scenarios
     if scenarios is not None and scenarios.scenarios:
@@ -318,6 +322,10 @@ def _build(forecast, *, scenarios, sensitivity, what_ifs, comparison, diagnostic
         ("bulk ESS, smallest", f"{diag['ess_bulk_min']:.0f} ({diag['ess_bulk_worst']})", f"≥ {th['ess_bulk_min']}"),
         ("bulk ESS, smallest over trajectory days", f"{diag['ess_bulk_min_trajectory']:.0f}", f"≥ {th['ess_bulk_min']}"),
         ("divergent transitions", str(diag["divergences"]), str(th["divergences"])),
+        *[(f"{name}: R-hat, largest; bulk ESS, smallest; divergent transitions",
+            f"{q['rhat_max']:.3f}; {q['ess_bulk_min']:.0f}; {q['divergences']}",
+            f"≤ {th['rhat_max']}; ≥ {th['ess_bulk_min']}; {th['divergences']}")
+          for name, q in (diag.get("quantities") or {}).items()],
         ("converged", "yes" if diag["converged"] else "NO", ""),
     ])
     if diag.get("problems"):
@@ -347,6 +355,42 @@ def _build(forecast, *, scenarios, sensitivity, what_ifs, comparison, diagnostic
     doc.h2("assumptions")
     doc.ul(ASSUMPTIONS)
     return title, doc
+
+
+def related_figure(name: str) -> str:
+    """File name of an independent quantity's fan chart (``trajectory_<name>.png``)."""
+    return f"trajectory_{name}.png"
+
+
+def figure_files(forecast) -> list[str]:
+    """Every figure file a report of this forecast may embed: :data:`FIGURES` and one per independent quantity."""
+    return list(FIGURES.values()) + [related_figure(n) for n in getattr(forecast, "related", {})]
+
+
+def _related_section(doc, name, other, diag, has_figure):
+    """A short section on one independent quantity: headline days, its chart, its sources, its convergence."""
+    case = other.case
+    traj = other.trajectory()
+    doc.h2(f"quantity-{name}", f"Independent quantity: {name}")
+    what = f" ({case.description})" if case.description else ""
+    doc.p(f"{name}{what} is counted separately (unit: {case.unit}). Its {len(case.active_reports)} reports are "
+          "fitted as a case of their own, with the same model and sampler settings; scenario drivers may read its "
+          "trajectory. Headline days (posterior median, 50% and 90% intervals):")
+    rows = []
+    for d in _headline_dates(other):
+        row = traj[traj["date"] == d].iloc[0]
+        rows.append((_date(d), _num(row.q50), f"{_num(row.q25)}–{_num(row.q75)}", f"{_num(row.q05)}–{_num(row.q95)}"))
+    doc.table(("date", f"median ({case.unit})", "50% interval", "90% interval"), rows, numeric=(1, 2, 3))
+    if diag is not None and not diag["converged"]:
+        doc.p(f"Warning: the fit of {name} did not converge: " + "; ".join(diag["problems"]) + ".")
+    if has_figure(related_figure(name)):
+        doc.img(related_figure(name), f"The true level of {name} ({case.unit}) by day: median, 50% and 90% "
+                                      "intervals, with its own reports.")
+    doc.table(("source", "reports", "bias", "noise"),
+              [(r.source, r.reports, f"{r.bias_median:.3g} ({r.bias_q05:.2g}–{r.bias_q95:.2g})",
+                f"{r.noise_median:.2f} ({r.noise_q05:.2f}–{r.noise_q95:.2f})") for r in other.sources().itertuples()],
+              numeric=(1,))
+    doc.p(f"The full tables are trajectory_{name}.csv and sources_{name}.csv.")
 
 
 # --------------------------------------------------------------- rendering
@@ -386,13 +430,13 @@ def _to_html(title, doc, images) -> str:
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{html.escape(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
              f"<h1>{html.escape(title)}</h1>"]
-    keys = [b[1] for b in doc.blocks if b[0] == "h2"]
+    keys = [(b[1], b[2]) for b in doc.blocks if b[0] == "h2"]
     nav_done = False
     for b in doc.blocks:
         kind = b[0]
         if kind == "h2" and not nav_done:
             parts.append('<nav aria-label="contents"><ol>' + "".join(
-                f'<li><a href="#{k}">{html.escape(SECTIONS[k])}</a></li>' for k in keys) + "</ol></nav>")
+                f'<li><a href="#{k}">{html.escape(t)}</a></li>' for k, t in keys) + "</ol></nav>")
             nav_done = True
         if kind == "h2":
             parts.append(f'<h2 id="{b[1]}">{html.escape(b[2])}</h2>')
@@ -476,7 +520,8 @@ def report_figures(forecast, *, scenarios=None, sensitivity=None, what_ifs=None,
     Returns
     -------
     dict of str -> bytes
-        ``trajectory.png`` and ``sources.png`` always, the others when their input is given.
+        ``trajectory.png`` and ``sources.png`` always (and ``trajectory_<name>.png`` for each
+        independent quantity), the others when their input is given.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -492,11 +537,13 @@ def report_figures(forecast, *, scenarios=None, sensitivity=None, what_ifs=None,
         if not diag["converged"]:
             _mark_unconverged(fig)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120)
+        fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
         plt.close(fig)
-        out[FIGURES[key]] = buf.getvalue()
+        out[FIGURES.get(key, key)] = buf.getvalue()
 
     png(plotting.fan_chart(forecast), "trajectory")
+    for name, other in getattr(forecast, "related", {}).items():
+        png(plotting.fan_chart(other), related_figure(name))
     png(plotting.sources_forest(forecast), "sources")
     if scenarios is not None and scenarios.scenarios:
         png(plotting.scenario_probabilities(scenarios), "scenarios")
@@ -542,7 +589,7 @@ def render_report(forecast, *, scenarios=None, sensitivity=None, what_ifs=None, 
         figures = report_figures(forecast, scenarios=scenarios, sensitivity=sensitivity, what_ifs=what_ifs,
                                  diagnostics=diag)
     title, doc = _build(forecast, scenarios=scenarios, sensitivity=sensitivity, what_ifs=what_ifs,
-                        comparison=comparison, diagnostics=diag, has_figure=lambda k: FIGURES[k] in figures)
+                        comparison=comparison, diagnostics=diag, has_figure=lambda k: FIGURES.get(k, k) in figures)
     return _to_html(title, doc, figures), _to_md(title, doc)
 
 

@@ -68,6 +68,7 @@ DEFAULT_DRAWS = 4000
 DEFAULT_REPLICATES = 5
 PRECISION = 0.01  # the largest Monte Carlo standard error a printed probability may have
 NEVER = np.iinfo(np.int64).max // 2
+MAX_DAILY_HAZARD = 1e3  # P(no event) = exp(-1000) = 0: certain on the day, yet finite for sums
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
@@ -137,7 +138,8 @@ class Driver:
         The period ``effect`` is about.
     quantity : str, optional
         A related quantity of the case (:mod:`forecasting.quantities`) whose level
-        drives the hazard instead of the primary's, e.g. troops ``in_combat_zone``.
+        drives the hazard instead of the primary's, e.g. troops ``in_combat_zone``;
+        an independent one (casualties) is read from its own fit, ``Forecast.related``.
         On days where it is not defined (a stage's days beyond the horizon) the
         condition does not hold.
     """
@@ -423,11 +425,39 @@ def _quantity_levels(forecast, scenarios) -> dict:
     grid = pd.DatetimeIndex(forecast.design.dates)
     out = {}
     for q in sorted(names):
-        dates, lv = level_draws(forecast, q)
+        if _is_independent(forecast.case, q):
+            first = next(s.name for s in scenarios if s.driver is not None and s.driver.quantity == q)
+            dates, lv = _related_levels(forecast, q, entry=f"scenario {first!r}")
+        else:
+            dates, lv = level_draws(forecast, q)
         full = np.full((lv.shape[0], len(grid)), np.nan)
         full[:, grid.get_indexer(dates)] = lv
         out[q] = full
     return out
+
+
+def _is_independent(case, name) -> bool:
+    return any(q.name == name and q.relation == "independent" for q in case.quantities)
+
+
+def _related_levels(forecast, name, *, entry):
+    """Dates and draws of an independent quantity, from its own fit (``forecast.related``).
+
+    Its posterior is independent of the primary's, so which of its draws goes with
+    which primary draw is arbitrary: they are spread over the primary's count
+    (:func:`_pick`), which they already have when fitted with the same settings.
+    """
+    related = getattr(forecast, "related", None) or {}
+    if name not in related:
+        raise CaseError(f"the driver names the independent quantity {name!r}, whose fit this forecast does not have "
+                        "(it has no reports before the forecast date, or the forecast was not made by "
+                        "forecasting.fit)", entry=entry, field="driver.quantity", value=name,
+                        expected=f"reports about {name!r}, and the forecast of forecasting.fit (its .related)")
+    other = related[name]
+    dates = pd.DatetimeIndex(other.design.dates)
+    lv = np.asarray(other.level_draws, dtype=float)
+    n = len(np.asarray(forecast.level_draws))
+    return dates, lv[_pick(len(lv), n)] if len(lv) != n else lv
 
 
 def _day(date, dates) -> int:
@@ -445,8 +475,96 @@ class _Run:
     draws: int
     replicates: int
     times: dict  # name -> (n,) int64 event day (NEVER if not within the grid)
-    cond: dict  # name -> (draws, days) float32 mean over replicates of P(by day | set)
+    cond: dict  # name -> its hazard: .at(days) is the (draws, len(days)) P(by day | set)
     status: dict  # name -> forecast / observed / forced / prevented
+
+
+class _Fixed:
+    """An event whose day is fixed (observed, forced or prevented)."""
+
+    def __init__(self, day: int, draws: int):
+        self.day, self.draws = day, draws
+
+    def at(self, days) -> np.ndarray:
+        return np.broadcast_to((np.asarray(days) >= self.day).astype(np.float32), (self.draws, len(days)))
+
+
+def _count_below(cum, rows, level):
+    """Per simulation: how many days of its nondecreasing row of ``cum`` lie below ``level``.
+
+    A vectorised binary search: log2(days) gathers instead of a (simulations x days)
+    comparison.
+    """
+    n_days = cum.shape[1]
+    flat, first = cum.ravel(), rows * n_days
+    lo, hi = np.zeros(len(rows), np.int64), np.full(len(rows), n_days, np.int64)
+    for _ in range(int(n_days).bit_length()):
+        mid = (lo + hi) // 2
+        right = flat[first + np.minimum(mid, n_days - 1)] < level
+        open_ = lo < hi
+        lo = np.where(open_ & right, mid + 1, lo)
+        hi = np.where(open_ & ~right, mid, hi)
+    return lo
+
+
+class _StepHazard:
+    """A cumulative hazard per parameter set, stepped up by its parents' events.
+
+    ``cum`` (draws, days) is the cumulative hazard without parents. Simulation ``i``
+    (of parameter set ``i // replicates``) multiplies the daily hazard by ``m[i, k]``
+    from the day after parent ``k``'s event day ``parent_days[i, k]``, so its cumulative
+    hazard is piecewise ``S_j + M_j (cum(t) - cum(b_j))`` between the sorted parent days
+    ``b_j``. Event times and P(by day) follow from a few values per simulation and one
+    comparison against ``cum``, with no (simulations x days) hazard in memory: this is
+    what makes a sensitivity analysis of dozens of runs take a second.
+    """
+
+    def __init__(self, cum, replicates, parent_days=None, m=None):
+        self.cum, self.replicates = cum, replicates
+        draws, n_days = cum.shape
+        n = draws * replicates
+        self.group = np.repeat(np.arange(draws), replicates)
+        if parent_days is None:
+            parent_days, m = np.empty((n, 0), np.int64), np.empty((n, 0))
+        order = np.argsort(parent_days, axis=1, kind="stable")
+        b = np.clip(np.take_along_axis(parent_days, order, axis=1), -1, n_days - 1)
+        self.bounds = np.concatenate([np.full((n, 1), -1), b, np.full((n, 1), n_days - 1)], axis=1)
+        self.step = np.concatenate([np.ones((n, 1)), np.cumprod(np.take_along_axis(m, order, axis=1), axis=1)],
+                                   axis=1)  # M_j on (b_j, b_j+1]
+        self.cum_at_bounds = self._cum(self.group[:, None], self.bounds)
+        self.start = np.concatenate([np.zeros((n, 1)), np.cumsum(
+            self.step * np.diff(self.cum_at_bounds, axis=1), axis=1)], axis=1)  # S_j: hazard so far at b_j
+
+    def _cum(self, rows, days):
+        """cum at (rows, days), with cum(-1) = 0."""
+        return np.where(days >= 0, self.cum[rows, np.maximum(days, 0)], 0.0)
+
+    def first_passage(self, e) -> np.ndarray:
+        """First day each simulation's cumulative hazard reaches ``e`` (NEVER if none)."""
+        draws, n_days = self.cum.shape
+        seg = (self.start[:, 1:] < e[:, None]).sum(axis=1)  # segment where it is reached
+        hit = seg < self.step.shape[1]
+        j = np.minimum(seg, self.step.shape[1] - 1)
+        pick = lambda a: np.take_along_axis(a, j[:, None], axis=1)[:, 0]  # noqa: E731
+        level = pick(self.cum_at_bounds) + (e - pick(self.start)) / pick(self.step)
+        below = _count_below(self.cum, self.group, level)
+        end = np.take_along_axis(self.bounds, (j + 1)[:, None], axis=1)[:, 0]
+        return np.where(hit, np.minimum(below, end), NEVER).astype(np.int64)
+
+    def at(self, days) -> np.ndarray:
+        """(draws, len(days)) float32: mean over the replicates of P(event by each day)."""
+        days = np.asarray(days, dtype=np.int64)
+        draws = self.cum.shape[0]
+        if self.bounds.shape[1] == 2:  # no parents: every replicate has the set's hazard
+            return (-np.expm1(-self.cum[:, days])).astype(np.float32)
+        out = np.empty((draws, len(days)), np.float32)
+        for k in range(0, len(days), 64):  # blocks of days keep memory at (simulations x 64)
+            d = days[k:k + 64]
+            j = (self.bounds[:, 1:-1, None] < d[None, None, :]).sum(axis=1)  # segment of each day
+            take = lambda a: np.take_along_axis(a, j, axis=1)  # noqa: E731
+            h = take(self.start) + take(self.step) * (self.cum[self.group[:, None], d[None, :]] - take(self.cum_at_bounds))
+            out[:, k:k + 64] = (-np.expm1(-h)).reshape(draws, self.replicates, len(d)).mean(axis=1)
+        return out
 
 
 def _pick(n_have: int, n_want: int) -> np.ndarray:
@@ -464,6 +582,32 @@ def descendants(scenarios, name: str) -> set[str]:
         out |= new
         grew = bool(new)
     return out
+
+
+def _cumulative_hazard(s, z, traj, pick, quantity_levels, first_day) -> np.ndarray:
+    """(draws, days) cumulative hazard of one scenario before its parents' multipliers."""
+    draws, n_days = traj.shape
+    base = np.zeros(draws)
+    if s.base_rate is not None:
+        mu, sd = hazard_prior(s.base_rate, s.base_period_days)
+        base = np.exp(mu + sd * z[:, 0])
+    h = np.broadcast_to(base[:, None], (draws, n_days))
+    if s.driver is not None:
+        if s.driver.effect is None:
+            drive = np.full(draws, np.inf)
+        else:
+            mu, sd = hazard_prior(s.driver.effect, s.driver.window_days)
+            drive = np.exp(mu + sd * z[:, 1])
+        q = s.driver.quantity
+        if q is not None and q not in (quantity_levels or {}):
+            raise CaseError(f"the driver names quantity {q!r}, which this forecast does not have",
+                            entry=f"scenario {s.name!r}", field="driver.quantity", value=q,
+                            expected="a related quantity of the case (forecasting.quantities)")
+        lv = traj if q is None else quantity_levels[q][pick]
+        h = np.where(s.driver.active(lv), np.maximum(base, drive)[:, None], h)
+    h = np.minimum(h, MAX_DAILY_HAZARD)  # a certain event stays certain, and finite
+    h[:, :first_day] = 0.0
+    return np.cumsum(h, axis=1)
 
 
 def _run(scenarios, levels, dates, *, as_of, draws, replicates, seed, fixed=None, forced=None,
@@ -512,38 +656,23 @@ def _run(scenarios, levels, dates, *, as_of, draws, replicates, seed, fixed=None
             status[s.name] = ("prevented" if day >= NEVER else "forced") if s.name in forced else "observed"
             t = np.full(n, day, np.int64)
             times[s.name] = t
-            cond[s.name] = np.broadcast_to((grid >= day).astype(np.float32), (draws, n_days))
+            cond[s.name] = _Fixed(day, draws)
             continue
         status[s.name] = "forecast"
-        base = np.zeros(draws)
-        if s.base_rate is not None:
-            mu, sd = hazard_prior(s.base_rate, s.base_period_days)
-            base = np.exp(mu + sd * z[:, 0])
-        h = np.broadcast_to(base[:, None], (draws, n_days))
-        if s.driver is not None:
-            if s.driver.effect is None:
-                drive = np.full(draws, np.inf)
-            else:
-                mu, sd = hazard_prior(s.driver.effect, s.driver.window_days)
-                drive = np.exp(mu + sd * z[:, 1])
-            q = s.driver.quantity
-            if q is not None and q not in (quantity_levels or {}):
-                raise CaseError(f"the driver names quantity {q!r}, which this forecast does not have",
-                                entry=f"scenario {s.name!r}", field="driver.quantity", value=q,
-                                expected="a related quantity of the case (forecasting.quantities)")
-            lv = traj if q is None else quantity_levels[q][pick]
-            h = np.where(s.driver.active(lv), np.maximum(base, drive)[:, None], h)
-        h = h[group].astype(float, copy=False)  # (n, days)
-        for k, p in enumerate(parents):
-            mu, sd = log_normal_from_range(*s.parents[p])
-            m = np.exp(mu + sd * z[:, 2 + k])[group]
-            after = grid[None, :] > times[p][:, None]
-            h = np.where(after, h * m[:, None], h)
-        h[:, :first_day] = 0.0
-        cum = np.cumsum(h, axis=1)
-        hit = cum >= e[:, None]
-        times[s.name] = np.where(hit[:, -1], hit.argmax(axis=1), NEVER).astype(np.int64)
-        cond[s.name] = (-np.expm1(-cum)).reshape(draws, replicates, n_days).mean(axis=1).astype(np.float32)
+        same = reuse is not None and reuse.status[s.name] == "forecast" and not (
+            {("base_rate", s.name), ("driver", s.name)} & set(fixed))
+        if same:  # only its parents' events differ from the reused run
+            cum = reuse.cond[s.name].cum
+        else:
+            cum = _cumulative_hazard(s, z, traj, pick, quantity_levels, first_day)
+        if parents:
+            ranges = [log_normal_from_range(*s.parents[p]) for p in parents]
+            m = np.column_stack([np.exp(mu + sd * z[:, 2 + k])[group] for k, (mu, sd) in enumerate(ranges)])
+            hazard = _StepHazard(cum, replicates, np.column_stack([times[p] for p in parents]), m)
+        else:
+            hazard = _StepHazard(cum, replicates)
+        times[s.name] = hazard.first_passage(e)
+        cond[s.name] = hazard
     return _Run(scenarios, dates, first_day, draws, replicates, times, cond, status)
 
 
@@ -574,6 +703,7 @@ class ScenarioResult:
         self.as_of = as_of
         self.draws, self.replicates = run.draws, run.replicates
         self.se_bound = 0.5 / math.sqrt(run.draws)
+        self._curves = None
 
     def _resolved(self, s) -> np.ndarray:
         return self._run.times[s.name] <= _day(s.resolves_by, self._run.dates)
@@ -592,7 +722,7 @@ class ScenarioResult:
         for s in self.scenarios:
             ind = self._resolved(s)
             r = _day(s.resolves_by, self._run.dates)
-            lo, hi = np.quantile(self._run.cond[s.name][:, r], [0.05, 0.95])
+            lo, hi = np.quantile(self._run.cond[s.name].at([r])[:, 0], [0.05, 0.95])
             rows.append({"scenario": s.name, "question": s.question, "resolves_by": s.resolves_by,
                          "probability": float(ind.mean()), "lower": float(lo), "upper": float(hi),
                          "se": _se(ind, self.draws), "family": s.family, "status": self._run.status[s.name]})
@@ -647,13 +777,18 @@ class ScenarioResult:
 
     def curves(self) -> pd.DataFrame:
         """P(event by date) for every day of the grid: ``date,scenario,probability,lower,upper``."""
+        if self._curves is None:  # a table, a plot and a report all read it
+            self._curves = self._all_curves()
+        return self._curves.copy()
+
+    def _all_curves(self) -> pd.DataFrame:
         out = []
         dates = self._run.dates
         grid = np.arange(len(dates))
         for s in self.scenarios:
             t = np.sort(self._run.times[s.name])
             p = np.searchsorted(t, grid, side="right") / len(t)
-            lo, hi = np.quantile(self._run.cond[s.name], [0.05, 0.95], axis=0)
+            lo, hi = np.quantile(self._run.cond[s.name].at(grid), [0.05, 0.95], axis=0)
             out.append(pd.DataFrame({"date": dates.date, "scenario": s.name, "probability": p, "lower": lo,
                                      "upper": hi}))
         if not out:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -144,3 +145,30 @@ def test_api_errors_are_case_errors():
         Source("Russia", bias=(0.5, 0.1))
     with pytest.raises(CaseError, match='source "X"|source .X. is not declared'):
         Case("t", "u", "2024-10-01", "2024-12-31", [Report("2024-10-23", "X", "up_to", 5)], sources=[Source("Y")])
+
+
+def test_worst_conflict_matches_the_pairwise_definition():
+    """The linear-time search finds the same factor and pair as the table of all pairs."""
+    from forecasting.evidence import CONFLICT_DAYS, _claim_range, _worst_conflict
+
+    rng = np.random.default_rng(0)
+    start, checked = dt.date(2024, 1, 1), 0
+    for _ in range(200):
+        reports = []
+        for _ in range(int(rng.integers(2, 40))):
+            day = start + dt.timedelta(days=int(rng.integers(0, 120)))
+            kind = str(rng.choice(["approximately", "at_least", "up_to", "between"]))
+            v = float(np.round(np.exp(rng.normal(8, 2))))
+            reports.append(Report(day, "A", kind, low=v, high=2 * v) if kind == "between" else Report(day, "A", kind, v))
+        lo, hi = (np.array(v, float) for v in zip(*(_claim_range(r) for r in reports)))
+        about = np.array([(r.about - start).days for r in reports])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.where(np.abs(about[:, None] - about[None, :]) <= CONFLICT_DAYS, lo[:, None] / hi[None, :], 1.0)
+        gap = np.nan_to_num(gap, nan=1.0, posinf=1.0)
+        i, j = np.unravel_index(np.argmax(gap), gap.shape)
+        factor, i2, j2 = _worst_conflict(reports, start)
+        assert max(factor, 1.0) == pytest.approx(max(gap[i, j], 1.0), rel=1e-12)
+        if gap[i, j] > 1:
+            assert (i2, j2) == (i, j)
+            checked += 1
+    assert checked > 150  # most random sets have a conflict to find

@@ -120,3 +120,16 @@ def test_expanded_variables_match_pymc_deterministics(pair):
     ref = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")(point)
     for name, value in zip(names, ref):
         np.testing.assert_allclose(ours[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_expanded_variables_without_the_latent_readings(pair):
+    """Large designs do not store the bounds' latent readings; everything else is unchanged."""
+    d, *_ = pair
+    data = ld.pack(d)
+    theta = ld.initial_point(d, data, np.random.default_rng(6))
+    full, lean = ld.expand(theta, d, data), ld.expand(theta, d, data, latents=False)
+    assert "claim_latent_raw" in full and len(full["claim_latent_raw"]) == len(d.censored) > 0
+    assert set(full) - set(lean) == {"claim_latent_raw"}
+    for name, value in lean.items():
+        np.testing.assert_array_equal(value, full[name], err_msg=name)
+    assert ld.stores_latents(d) and len(d.censored) <= ld.MAX_STORED_LATENTS

@@ -272,7 +272,10 @@ def test_outputs_and_fan_charts_per_quantity(fitted, tmp_path):
     for name in ("in_combat_zone", "trained"):
         assert (tmp_path / "out" / f"trajectory_{name}.csv").is_file()
         assert (tmp_path / "out" / f"trajectory_{name}.png").is_file()
-    assert not (tmp_path / "out" / "trajectory_casualties.csv").exists()
+    # the independent quantity's files come from its own fit (tests/test_independent_quantities.py)
+    assert set(fitted.related) == {"casualties"}
+    for name in ("trajectory_casualties.csv", "trajectory_casualties.png", "sources_casualties.csv"):
+        assert (tmp_path / "out" / name).is_file()
     shares = pd.read_csv(tmp_path / "out" / "shares.csv")
     assert list(shares.quantity) == ["in_combat_zone"]
     import matplotlib.pyplot as plt
@@ -291,14 +294,20 @@ def test_evidence_notes_ignore_other_quantities_scales():
     assert not any("conflict" in n for n in evidence_notes(simulated_case()))
 
 
-def test_builtin_casualties_case_is_an_independent_quantity_with_echoes():
+def test_flagship_casualties_are_an_independent_quantity_with_echoes():
     import forecasting as fc
 
-    case = fc.builtin_case("nk_casualties_2024")
-    assert case.quantity == "casualties" and all(r.note for r in case.reports)
+    flagship = fc.builtin_case()
+    assert {q.name: q.relation for q in flagship.quantities} == {"in_kursk": "subset", "casualties": "independent"}
+    case = qty.independent_cases(flagship)["casualties"]
+    assert case.unit == "casualties" and all(r.note for r in case.reports)
     echoes = case.reports_frame()["echo_of"]
     assert echoes.notna().sum() == 2  # JCS repeating the NIS, Zelensky repeating himself
     assert design(case).n_reports == len(case.reports) - 2
+    # and the flagship's own model reads the Kursk figures through the share, not the casualties
+    d = design(flagship)
+    kept = [flagship.reports[i].quantity for i in d.report_index]
+    assert "casualties" not in kept and kept.count("in_kursk") == int((d.report_share == 0).sum()) > 10
 
 
 # ---------------------------------------------------------------- scenarios driven by a related quantity
@@ -309,10 +318,12 @@ def zone_scenario(quantity="in_combat_zone", level=3000):
                     family="trajectory", resolves_by="2024-12-15", driver=Driver(level_above=level, quantity=quantity))
 
 
-def test_driver_quantity_must_be_modelled():
+def test_driver_quantity_must_be_declared():
     case = simulated_case()
-    with pytest.raises(CaseError, match=r"scenarios\[0\]\.driver\.quantity.*independent quantities"):
-        case.with_(scenarios=(zone_scenario("casualties"),))
+    # an independent quantity reads its own fit (tests/test_independent_quantities.py)
+    assert case.with_(scenarios=(zone_scenario("casualties"),)).scenarios[0].driver.quantity == "casualties"
+    with pytest.raises(CaseError, match=r"scenarios\[0\]\.driver\.quantity.*not declared"):
+        case.with_(scenarios=(zone_scenario("killed"),))
     with pytest.raises(CaseError, match='did you mean "in_combat_zone"'):
         case.with_(scenarios=(zone_scenario("in_combat_zon"),))
     assert case.with_(scenarios=(zone_scenario(),)).scenarios[0].driver.quantity == "in_combat_zone"

@@ -3,6 +3,7 @@
 No MCMC: the forecast is a stand-in with synthetic trajectory draws.
 """
 
+import dataclasses
 import datetime as dt
 import json
 from types import SimpleNamespace
@@ -337,7 +338,14 @@ def test_builtin_flagship_scenarios():
     assert all(s.rationale and s.question.endswith("?") for s in case.scenarios)
     assert all(s.observed is None for s in case.scenarios), "the built-in case is used for backtests"
     assert case_from_plain(json.loads(json.dumps(case_to_dict(case)))) == case
-    forecast = SimpleNamespace(level_draws=trajectories(200), design=SimpleNamespace(dates=DATES), case=case)
-    res = simulate(forecast, draws=400)
+    # a stand-in forecast over the case's period; drivers of related quantities read the total here
+    # (the quantities' own trajectories are tested in test_quantities.py and test_independent_quantities.py)
+    dates = pd.date_range(case.start, case.horizon)
+    rng = np.random.default_rng(1)
+    levels = np.exp(rng.normal(np.log(11000), 0.35, (200, 1))) * (1 - np.exp(-np.arange(len(dates)) / 30.0)) + 1.0
+    scenarios = [dataclasses.replace(s, driver=dataclasses.replace(s.driver, quantity=None)) if s.driver else s
+                 for s in case.scenarios]
+    forecast = SimpleNamespace(level_draws=levels, design=SimpleNamespace(dates=dates), case=case)
+    res = simulate(forecast, scenarios, draws=400)
     tab = res.table()
     assert len(tab) == len(names) and tab["probability"].between(0, 1).all()
