@@ -4,8 +4,8 @@ A *vintage* is a forecast date: the case refitted with ``as_of`` set to it, so t
 fit sees only reports made on or before it (and its claim-informed default priors
 too). Each vintage's forecast is scored
 
-* against every **later report** (made after the vintage), as evidence about the
-  trajectory: the predictive distribution of the claim is the vintage's trajectory
+* against every **later report** (made after the vintage) about the primary
+  quantity, as evidence about the trajectory: the predictive distribution of the claim is the vintage's trajectory
   at the day the claim is about, read through its source's learnt bias and noise
   (a source the vintage never heard from gets a draw from the fitted population
   of sources). A point claim gets CRPS, log score, PIT and 50%/90% coverage on
@@ -111,9 +111,10 @@ def baseline_figures(case, as_of) -> dict:
 
     ``latest`` uses the latest ``approximately`` or ``between`` claim (a claim of
     the level itself; bounds and projections are not), falling back to any claim.
+    Only claims about the primary quantity count (a subset's figure is not a total).
     """
     as_of = _date(as_of, "as_of")
-    seen = [r for r in case.reports if r.date <= as_of]
+    seen = [r for r in case.reports if r.date <= as_of and quantities.quantity_of(case, r) is None]
     if not seen:
         return {}
     level = [r for r in seen if r.claim in ("approximately", "between")] or seen
@@ -241,8 +242,9 @@ def score_vintage(case, vintage, settings: Settings = Settings(), truth=None) ->
 
     vintage = _date(vintage, "vintage")
     vcase = case.with_(as_of=vintage)
-    # an independent quantity's reports are another case's evidence
-    later = [(i, r) for i, r in enumerate(case.reports) if r.date > vintage and quantities.modelled(case, r)]
+    # later claims about the primary quantity: every method forecasts it (the point baselines
+    # only it), so all are scored on the same claims
+    later = [(i, r) for i, r in enumerate(case.reports) if r.date > vintage and quantities.quantity_of(case, r) is None]
     rows, scen_rows, traj_rows, diags = [], [], [], {}
     base = {"vintage": vintage.isoformat()}
     days = pd.date_range(case.start, case.horizon)

@@ -20,6 +20,7 @@ import pandas as pd
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000"]
 FAN = "#0072B2"
 KIND_MARKER = {"approximately": "o", "at_least": "^", "up_to": "v", "between": "s", "projection": "D"}
+ECHO_MARKER = "x"  # an echo of an earlier claim, whatever its kind
 # rcParams of the library's plots; read at artist creation, so they apply inside `style()` only
 STYLE = {
     "axes.spines.top": False,
@@ -104,7 +105,7 @@ def fan_chart(forecast, ax=None, *, quantity=None, log_scale=None, show_ignored=
     ``between`` claims are bars, and projections are diamonds at their target
     date linked by a dotted line to the day they were made. Reports after
     ``as_of`` (not used by the fit) are drawn hollow in grey; echoes (claims
-    repeating an earlier one, :mod:`forecasting.echoes`) small and hollow.
+    repeating an earlier one, :mod:`forecasting.echoes`) as crosses.
 
     Parameters
     ----------
@@ -157,7 +158,7 @@ def fan_chart(forecast, ax=None, *, quantity=None, log_scale=None, show_ignored=
         col, filled = styles[r.source] if used else ("0.6", False)
         # an echo is drawn but hollow and small: it repeats a claim and carries no weight in the fit
         face = col if filled and echo_of is None else "white"
-        size = 7 if echo_of is None else 5
+        size = 7 if echo_of is None else 6
         x = pd.Timestamp(r.about)
         if r.claim != "between" and r.value < floor:
             below.append((x, r, col))  # e.g. a denial coded as "up to 1": drawn on the bottom edge
@@ -175,7 +176,9 @@ def fan_chart(forecast, ax=None, *, quantity=None, log_scale=None, show_ignored=
         if r.claim == "projection":
             ax.plot([pd.Timestamp(r.date), x], [r.value, r.value], ":", color=col, lw=1)
             ax.plot(pd.Timestamp(r.date), r.value, "|", color=col, ms=8)
-        ax.plot(x, r.value, KIND_MARKER[r.claim], mfc=face, mec=col, color=col, ms=size, zorder=3)
+        # an echo gets a cross, which no source's marker (filled or hollow) resembles
+        ax.plot(x, r.value, KIND_MARKER[r.claim] if echo_of is None else ECHO_MARKER, mfc=face, mec=col, color=col,
+                ms=size, zorder=3)
 
     lo = min([float(traj.q05.min())] + values)
     hi = max([float(traj.q95.max())] + values)
@@ -208,7 +211,7 @@ def fan_chart(forecast, ax=None, *, quantity=None, log_scale=None, show_ignored=
     kind_handles = [Line2D([], [], marker=KIND_MARKER[k], ls="", color="0.3", label=k.replace("_", " "))
                     for k in kinds]
     if any(o is not None for o in echoes):
-        kind_handles.append(Line2D([], [], marker="o", ls="", color="0.3", mfc="white", ms=5,
+        kind_handles.append(Line2D([], [], marker=ECHO_MARKER, ls="", color="0.3", ms=6,
                                    label="echo (repeats a claim; no weight)"))
     used_sources = [s.name for s in case.sources if any(r.source == s.name for r, _ in shown)]
     src_handles = [Line2D([], [], marker="o", ls="", color=styles[n][0], mfc=styles[n][0] if styles[n][1] else "white",

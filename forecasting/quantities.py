@@ -308,8 +308,9 @@ def independent_cases(case) -> dict:
         reports = tuple(replace(r, quantity=None) for r in case.reports if r.quantity == q.name)
         if not reports:
             continue
-        used = {r.source for r in reports} | {r.cites for r in reports if r.cites}
-        sources = tuple(s for s in case.sources if s.name in used) if case.sources_declared else ()
+        # every declared source, in the case's order: the model uses only those with reports,
+        # and the fan charts of all quantities give each source the same colour
+        sources = case.sources if case.sources_declared else ()
         as_of = case.as_of
         if as_of is not None and not any(r.date <= as_of for r in reports):
             continue

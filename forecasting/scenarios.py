@@ -440,6 +440,11 @@ def _is_independent(case, name) -> bool:
     return any(q.name == name and q.relation == "independent" for q in case.quantities)
 
 
+def _has_reports(case, name) -> bool:
+    """Whether the case has an active report (made by ``as_of``) about quantity ``name``."""
+    return any(r.quantity == name for r in case.active_reports)
+
+
 def _related_levels(forecast, name, *, entry):
     """Dates and draws of an independent quantity, from its own fit (``forecast.related``).
 
@@ -448,6 +453,11 @@ def _related_levels(forecast, name, *, entry):
     (:func:`_pick`), which they already have when fitted with the same settings.
     """
     related = getattr(forecast, "related", None) or {}
+    if name not in related and not _has_reports(forecast.case, name):
+        # no claim about it yet (a backtest vintage before the first casualty report): no
+        # evidence that any level was reached, so the condition does not hold
+        dates = pd.DatetimeIndex(forecast.design.dates)
+        return dates, np.full((len(np.asarray(forecast.level_draws)), len(dates)), np.nan)
     if name not in related:
         raise CaseError(f"the driver names the independent quantity {name!r}, whose fit this forecast does not have "
                         "(it has no reports before the forecast date, or the forecast was not made by "

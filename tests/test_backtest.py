@@ -148,11 +148,11 @@ def test_outcome_validation(tmp_path):
                                                                        'scenario = "alliance_shfit"')
     bad = tmp_path / "bad.toml"
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(CaseError, match=r"bad.toml: outcomes\[6\].scenario: unknown scenario 'alliance_shfit'"):
+    with pytest.raises(CaseError, match=r"bad.toml: outcomes\[9\].scenario: unknown scenario 'alliance_shfit'"):
         fc.load_case(bad)
     bad.write_text(fc.builtin_case_path().read_text(encoding="utf-8") + '\n[[outcomes]]\nscenario = "combat"\n'
                    'resolvd = true\n', encoding="utf-8")
-    with pytest.raises(CaseError, match=r"outcomes\[7\].resolvd.*did you mean \"resolved\""):
+    with pytest.raises(CaseError, match=r"outcomes\[10\].resolvd.*did you mean \"resolved\""):
         fc.load_case(bad)
 
 

@@ -234,3 +234,23 @@ def test_run_writes_each_quantity(tmp_path):
     assert main(["tables", str(out / "posterior.nc"), "--out", str(rebuilt), "--quiet"]) == 0
     for name in ("trajectory_casualties.csv", "sources_casualties.csv"):
         assert (rebuilt / name).read_text() == (out / name).read_text(), name
+
+
+def test_driver_of_an_independent_quantity_without_reports_yet_does_not_hold():
+    """Before the first claim about an independent quantity there is no fit of it: its driver's
+    condition does not hold, so the probability is the one without the driver (no error)."""
+    import dataclasses
+
+    import forecasting as fc
+    from forecasting.scenarios import simulate
+
+    case = fc.builtin_case(as_of="2024-11-07")  # the first casualty report is of 17 Dec 2024
+    assert not any(r.quantity == "casualties" for r in case.active_reports)
+    f = fc.fit(case, draws=200, tune=200, chains=2, seed=3)
+    assert f.related == {}
+    rok = next(s for s in case.scenarios if s.name == "rok_lethal_aid")
+    with_driver = simulate(f, [s for s in case.scenarios], draws=1000, seed=2).table().set_index("scenario")
+    without = [dataclasses.replace(s, driver=None) if s.name == "rok_lethal_aid" else s for s in case.scenarios]
+    no_driver = simulate(f, without, draws=1000, seed=2).table().set_index("scenario")
+    assert rok.driver.quantity == "casualties"
+    assert with_driver.loc["rok_lethal_aid", "probability"] == no_driver.loc["rok_lethal_aid", "probability"]
