@@ -59,7 +59,7 @@ class Settings:
     tune: int = 500
     chains: int = 2
     seed: int = 0
-    target_accept: float = 0.99
+    target_accept: float | str = "auto"  # as fit's default: 0.9, then 0.99 and 0.995 while anything diverges
     scenario_draws: int = 2000
     methods: tuple = METHODS
 
@@ -261,7 +261,9 @@ def score_vintage(case, vintage, settings: Settings = Settings(), truth=None) ->
         if used is None:
             used = [int(i) for i in fc.design.report_index]
         dg = fc.diagnostics()
-        diags[method] = {k: dg[k] for k in ("rhat_max", "ess_bulk_min", "divergences", "converged")}
+        # the columns are the primary fit's; "problems" also names an independent quantity's failures
+        diags[method] = {**{k: dg[k] for k in ("rhat_max", "ess_bulk_min", "divergences", "converged")},
+                         "problems": "; ".join(dg["problems"])}
         rng = np.random.default_rng([settings.seed, m, t0])
         for i, r in later:
             mu, sd = claim_reading(fc, r, rng)

@@ -121,7 +121,25 @@ def influence(forecast, *, date=None, scenarios: bool = True, refit: bool = True
 
 
 def _label(r) -> str:
-    return f"{r.source}, {r.date}: {r.describe()}"
+    return f"{r.source}, {r.date}: {r.describe()}" + (f" ({r.quantity})" if r.quantity else "")
+
+
+def _with_echoes(reports, drop: set) -> set:
+    """``drop`` and every report that echoes one of them, directly or through other echoes.
+
+    An echo carries no weight while its origin is in the case; without the origin it
+    would become evidence of its own, and the refit would answer another question
+    than the reweighting does (leaving out Zelensky would add the outlets repeating him).
+    """
+    from .echoes import echo_origins
+
+    origins = echo_origins(reports)
+    out, grew = set(drop), True
+    while grew:
+        new = {i for i, o in enumerate(origins) if o is not None and o in out} - out
+        out |= new
+        grew = bool(new)
+    return out
 
 
 def _refit_without(forecast, drop: set, seed):
@@ -129,7 +147,7 @@ def _refit_without(forecast, drop: set, seed):
     from .scenarios import simulate
 
     case = forecast.case
-    keep = tuple(r for i, r in enumerate(case.reports) if i not in drop)
+    keep = tuple(r for i, r in enumerate(case.reports) if i not in _with_echoes(case.reports, drop))
     # hold the claim-informed default priors (level, ceiling) where they were, so the
     # refit differs from the fit only by the claims left out, as the PSIS estimate does
     ranges = forecast.design.priors["ranges"]

@@ -83,7 +83,7 @@ def reliability_diagram(backtest, ax=None, *, methods=("model", "no_bias"), bins
     ax.set_ylabel("share that happened (90% Wilson interval)")
     ax.set_title("Reliability of scenario probabilities, all vintages\n(numbers: forecasts per bin; "
                  "vintages of one scenario are not independent)", fontsize=9)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)  # clear of the bin counts
     return ax
 
 
@@ -189,7 +189,9 @@ def vintage_plot(backtest, ax=None, *, method: str = "model", truth=None, hindsi
                         label="fit on all reports (90%)")
     if truth is not None:
         ax.plot(pd.date_range(case.start, case.horizon), np.exp(truth), color="black", lw=1.5, label="true level")
-    pts = [(pd.Timestamp(r.date), r.value) for r in case.reports if r.claim == "approximately"]
+    # the primary quantity's figures only: a Kursk or casualty count is not a reading of this axis
+    pts = [(pd.Timestamp(r.date), r.value) for r in case.reports
+           if r.claim == "approximately" and (r.quantity is None or r.quantity == case.quantity)]
     if pts:
         ax.plot(*zip(*pts), "x", color="0.35", ms=6, label="point claims (as reported)")
     ax.set_yscale("log")
@@ -212,8 +214,9 @@ def vintage_plot(backtest, ax=None, *, method: str = "model", truth=None, hindsi
         sc = backtest.scenarios[backtest.scenarios["method"] == method]
         for k, (name, g) in enumerate(sc.groupby("scenario", sort=False)):
             c = PALETTE[k % len(PALETTE)]
+            ls = ("-", "--", ":")[(k // len(PALETTE)) % 3]  # more scenarios than colours: vary the line
             gx = pd.to_datetime(g["vintage"])
-            ax2.plot(gx, g["probability"], "o-", color=c, ms=3, lw=1.4, label=name)
+            ax2.plot(gx, g["probability"], "o", ls=ls, color=c, ms=3, lw=1.4, label=name)
             o = g.iloc[0]
             when = pd.Timestamp(o["outcome_date"])
             if not o["outcome"]:
@@ -227,8 +230,9 @@ def vintage_plot(backtest, ax=None, *, method: str = "model", truth=None, hindsi
         ax2.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
         ax2.grid(alpha=0.3)
     last = axes[-1]
-    last.xaxis.set_major_locator(mdates.MonthLocator())
-    last.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    locator = mdates.AutoDateLocator(maxticks=12)  # month labels of a long backtest would overlap
+    last.xaxis.set_major_locator(locator)
+    last.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     last.set_xlabel("vintage (forecast date)")
     return axes
 

@@ -78,3 +78,17 @@ def test_plot(table):
     assert len(ax.patches) == 8
     assert target in ax.get_xlabel() and "baseline" in ax.get_xlabel()
     plt.close("all")
+
+
+def test_leaving_out_a_source_leaves_out_its_echoes():
+    """An echo has no weight while its origin is in; a refit without the origin must not turn it into evidence."""
+    from forecasting.echoes import echo_origins
+    from forecasting.influence import _with_echoes
+
+    case = fc.builtin_case()
+    origins = echo_origins(case.reports)
+    zelensky = {i for i, r in enumerate(case.reports) if r.source == "Ukraine President Zelensky"}
+    echoes_of_him = {i for i, o in enumerate(origins) if o in zelensky}
+    assert echoes_of_him - zelensky  # the Kyiv Independent repeats him
+    assert _with_echoes(case.reports, zelensky) == zelensky | echoes_of_him
+    assert _with_echoes(case.reports, set()) == set()
