@@ -287,9 +287,14 @@ def shares(forecast) -> pd.DataFrame:
                                        "share_q95"])
 
 
+def independent_names(case) -> set[str]:
+    """Names of the case's independent quantities (each fitted as a case of its own)."""
+    return {q.name for q in case.quantities if q.relation == "independent"}
+
+
 def drives_independent(case) -> bool:
     """Whether a scenario's driver reads an independent quantity (which then needs its own fit)."""
-    independent = {q.name for q in case.quantities if q.relation == "independent"}
+    independent = independent_names(case)
     return any(s.driver is not None and s.driver.quantity in independent for s in case.scenarios)
 
 

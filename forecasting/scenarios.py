@@ -420,12 +420,12 @@ def _quantity_levels(forecast, scenarios) -> dict:
     names = {s.driver.quantity for s in scenarios if s.driver is not None and s.driver.quantity is not None}
     if not names:
         return {}
-    from .quantities import level_draws
+    from .quantities import independent_names, level_draws
 
     grid = pd.DatetimeIndex(forecast.design.dates)
     out = {}
     for q in sorted(names):
-        if _is_independent(forecast.case, q):
+        if q in independent_names(forecast.case):
             first = next(s.name for s in scenarios if s.driver is not None and s.driver.quantity == q)
             dates, lv = _related_levels(forecast, q, entry=f"scenario {first!r}")
         else:
@@ -434,10 +434,6 @@ def _quantity_levels(forecast, scenarios) -> dict:
         full[:, grid.get_indexer(dates)] = lv
         out[q] = full
     return out
-
-
-def _is_independent(case, name) -> bool:
-    return any(q.name == name and q.relation == "independent" for q in case.quantities)
 
 
 def _has_reports(case, name) -> bool:
@@ -646,7 +642,6 @@ def _run(scenarios, levels, dates, *, as_of, draws, replicates, seed, fixed=None
     traj = levels[pick]  # (draws, days)
     group = np.repeat(np.arange(draws), replicates)
     n = draws * replicates
-    grid = np.arange(n_days)
     times, cond, status = {}, {}, {}
     for i in topological_order(scenarios):
         s = scenarios[i]
