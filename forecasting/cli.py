@@ -77,6 +77,11 @@ def default_sampler() -> str:
         return "pymc"
 
 
+def _compile_density():
+    """Import the compiled density, which on a first run compiles it into numba's on-disk cache."""
+    from . import logdensity  # noqa: F401
+
+
 def _say(args, msg):
     if not args.quiet:
         print(msg, file=sys.stderr, flush=True)
@@ -87,6 +92,10 @@ def _run(args) -> int:
         import logging
 
         logging.getLogger("pymc").setLevel(logging.ERROR)
+    from .background import Job
+
+    # a first run on a machine compiles the density (seconds): in a child, while this process reads the case
+    compiling = Job(_compile_density) if args.sampler in (None, "nutpie") else None
     from .casefile import builtin_case, load_case
     from .compare import compare
     from .fit import fit
@@ -103,6 +112,8 @@ def _run(args) -> int:
                     target_accept=args.target_accept, progress=not args.quiet and sys.stderr.isatty())
     _say(args, f"fitting '{case.name}': {len(case.active_reports)} reports from {len(case.active_sources)} sources, "
                f"{case.start} to {case.horizon}, {case.trajectory} trajectory, sampler {sampler}")
+    if compiling is not None:
+        compiling.result()  # the cache is filled: the import below reads it
     forecast = fit(case, **settings)
     comparison = None
     if args.compare:
@@ -110,10 +121,11 @@ def _run(args) -> int:
         _say(args, f"fitting the {other} trajectory for comparison")
         other_fit = fit(case.with_(trajectory=other), related=False, **settings)  # LOO reads the primary only
         comparison = compare({case.trajectory: forecast, other: other_fit})
-    whatifs = _what_ifs(args, forecast)
-    result, sens = _scenarios(args, forecast)
-    diag = write_outputs(forecast, args.out, comparison=comparison, scenarios=result, sensitivity=sens,
-                         what_ifs=whatifs, force=args.force)
+    with Job(forecast.diagnostics) as checking:  # on the second core, while the scenarios are simulated
+        whatifs = _what_ifs(args, forecast)
+        result, sens = _scenarios(args, forecast)
+        diag = write_outputs(forecast, args.out, comparison=comparison, scenarios=result, sensitivity=sens,
+                             what_ifs=whatifs, force=args.force, diagnostics=checking.result(), parallel=True)
     return _finish(args, diag)
 
 

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .background import Job
 from .errors import CaseError
 
 MARKER = ".forecasting.json"
@@ -74,7 +75,7 @@ def _write_scenarios(tmp: Path, result, sensitivity, *, converged: bool):
 
 
 def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity=None, what_ifs=None,
-                  force=False, report=True) -> dict:
+                  force=False, report=True, diagnostics=None, parallel=False) -> dict:
     """Write trajectory.csv, sources.csv, diagnostics.json, posterior.nc, the plots and the report.
 
     Each related quantity gets trajectory_<name>.csv and trajectory_<name>.png; an
@@ -90,7 +91,12 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
 
     Files are written to a temporary directory beside ``out`` and swapped in at
     the end, so an interrupted run leaves the previous complete outputs (or
-    none), never a mix. Returns the diagnostics.
+    none), never a mix. Returns the diagnostics (``diagnostics``, if given, is
+    ``forecast.diagnostics()`` computed already).
+
+    With ``parallel``, posterior.nc is written by a child process
+    (:class:`forecasting.background.Job`) while the tables and plots are drawn; the
+    forecast must then be held in memory, not read lazily from a file.
     """
     import matplotlib
 
@@ -103,14 +109,16 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     old = None
+    saving = Job(forecast.save, tmp / "posterior.nc") if parallel else None
     try:
         forecast.trajectory().to_csv(tmp / "trajectory.csv", index=False, float_format="%.6g")
         forecast.sources().to_csv(tmp / "sources.csv", index=False, float_format="%.6g")
-        diag = forecast.diagnostics()
+        diag = forecast.diagnostics() if diagnostics is None else diagnostics
         (tmp / "diagnostics.json").write_text(json.dumps(diag, indent=2) + "\n")
         if comparison is not None:
             comparison.to_csv(tmp / "model_comparison.csv", float_format="%.6g")
-        forecast.save(tmp / "posterior.nc")
+        if saving is None:
+            forecast.save(tmp / "posterior.nc")
         _save(plotting.fan_chart(forecast), tmp / "trajectory.png", converged=diag["converged"])
         _save(plotting.sources_forest(forecast), tmp / "sources.png", converged=diag["converged"])
         from . import quantities
@@ -146,6 +154,8 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
             figures = {n: (tmp / n).read_bytes() for n in figure_files(forecast) if (tmp / n).is_file()}
             write_report(forecast, tmp, scenarios=scenarios, sensitivity=sensitivity, what_ifs=what_ifs,
                          comparison=comparison, diagnostics=diag, figures=figures)
+        if saving is not None:
+            saving.result()
         (tmp / MARKER).write_text(json.dumps({"case": forecast.case.name}) + "\n")
         os.chmod(tmp, 0o755)
         if out.exists():
@@ -155,6 +165,8 @@ def write_outputs(forecast, out, *, comparison=None, scenarios=None, sensitivity
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if saving is not None:
+            saving.cancel()  # before the files go: the child may still be writing
         # interrupted between the two renames: put the previous outputs back
         if old is not None and (old / "previous").exists() and not out.exists():
             os.replace(old / "previous", out)

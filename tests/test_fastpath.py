@@ -36,7 +36,7 @@ CASE = Case(
     sources=(Source("A", grade="B2"), Source("B", grade="C3"), Source("C", grade="B3", bias=(0.8, 1.5))),
     trajectory="saturating", priors=Priors(level=(300, 30000)),
 )
-SETTINGS = dict(draws=1000, tune=1000, chains=2, seed=17, target_accept=0.99)  # the library default
+SETTINGS = dict(draws=1000, tune=1000, chains=2, seed=17, target_accept="auto")  # the library default
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +67,12 @@ def test_both_paths_converge(both):
     """The comparison above is only meaningful between sound chains.
 
     Seven claims leave a tiny ``wander`` possible, where the saturating prior's
-    trend parameters form a narrow funnel: at target_accept 0.99 both samplers
-    diverge there once or twice in 2,000 draws (measured: nutpie 1, PyMC 2).
-    A rate that low cannot move the means compared above beyond their Monte
-    Carlo error; more than 0.25% of draws would.
+    trend parameters form a narrow funnel. At a fixed target_accept of 0.99 a
+    chain can stick there: PyMC 5.28 at this seed diverged 75 times (R-hat 1.028,
+    bulk ESS 87), at seeds 18-20 0-1 times, so the fits use the library's default
+    ``"auto"``, which samples again with smaller steps when anything diverged
+    (then: 0 divergences on both paths). A rate of at most 0.25% of draws cannot
+    move the means compared above beyond their Monte Carlo error.
     """
     for forecast in both:
         d = forecast.diagnostics()
