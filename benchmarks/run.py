@@ -73,6 +73,24 @@ def cold_start(args, rows, scratch):
         rows.append(row(f"cold start, {label} [s]", t_ours, t_ref, done, "under 20 s; at least 5x faster"))
 
 
+def machine_probe() -> float:
+    """Milliseconds for a pure-Python loop of 3 million additions (median of 5): the machine's speed now.
+
+    Shared virtual machines change speed by a factor of two within an hour; this
+    figure, taken at the start and the end of a run, says which state a table was
+    measured in (it does not depend on this library's code). A NumPy sort, tried
+    first, did not move when the loop and the fits slowed down twofold.
+    """
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i
+        times.append(time.perf_counter() - t)
+    return 1e3 * sorted(times)[2]
+
+
 def row(figure, ours, ref, ref_done=True, target="", unit_lower_is_better=True):
     if ref is None or isinstance(ours, str) or not ours or (not ref_done and not unit_lower_is_better):
         ratio = None
@@ -157,7 +175,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     import pandas as pd
 
-    rows = []
+    rows = [row("machine probe at the start: Python loop, 3 million additions [ms]", machine_probe(), None)]
     with tempfile.TemporaryDirectory(prefix="fc-bench-") as tmp:
         parts = args.only or ["cold", "inprocess", "scale", "calibration"]
         if "cold" in parts:
@@ -168,6 +186,7 @@ def main(argv=None):
             scale(args, rows)
         if "calibration" in parts:
             calibration(args, rows)
+    rows.append(row("machine probe at the end: Python loop, 3 million additions [ms]", machine_probe(), None))
     table = pd.DataFrame(rows)
     table["machine"] = machine()
     table["date"] = dt.date.today().isoformat()

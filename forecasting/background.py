@@ -4,10 +4,11 @@ After sampling, a run is single-threaded Python (diagnostics, scenario
 simulation, NetCDF, plots), so a second core sits idle. :class:`Job` runs one
 function in a child forked from the current process: the child sees the
 parent's memory as it was (nothing is pickled on the way in, nothing is
-imported again) and sends back only the result. Where fork is unavailable, or
-the child fails in any way, the function runs in the parent instead when its
-result is asked for, so the outcome (a value or the function's own exception)
-is the same either way; only the time differs.
+imported again) and sends back only the result. Off Linux, with
+``FORECASTING_NO_FORK=1``, or when the child fails in any way, the function
+runs in the parent instead when its result is asked for, so the outcome (a
+value or the function's own exception) is the same either way; only the time
+differs.
 
 Use it only for functions of in-memory data: a child must not share an open
 HDF5 file with its parent.
@@ -24,8 +25,9 @@ __all__ = ["Job"]
 
 
 def _can_fork() -> bool:
-    return hasattr(os, "fork") and "fork" in mp.get_all_start_methods() and not os.environ.get(
-        "FORECASTING_NO_FORK")
+    # Linux only: on macOS a fork after system frameworks have started threads can crash the child
+    # (which is why Python's default there is spawn). FORECASTING_NO_FORK=1 turns it off anywhere.
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and not os.environ.get("FORECASTING_NO_FORK")
 
 
 def _child(send, fn, args, kwargs):

@@ -19,8 +19,8 @@ def test_quick_benchmarks_produce_every_figure(tmp_path):
     table = pd.read_csv(out)
     assert list(table.columns[:4]) == ["figure", "this_library", "reference", "reference_note"]
     figures = " | ".join(table["figure"])
-    for needle in ("cold start, first run", "warm refit after adding one report",
-                   "warm refit after moving as_of", "sampling efficiency", "scenario propagation", "scale: fit",
+    for needle in ("machine probe at the start", "machine probe at the end", "cold start, first run",
+                   "warm refit after adding one report", "warm refit after moving as_of", "sampling efficiency", "scenario propagation", "scale: fit",
                    "scale: peak memory", "SBC random_walk", "SBC saturating"):
         assert needle in figures, needle
     assert table["machine"].nunique() == 1 and table["quick"].all()
