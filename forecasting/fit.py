@@ -170,10 +170,17 @@ def _claim_loglik(d: Design, posterior, x) -> np.ndarray:
     ll = np.empty_like(mu)
     point = np.isfinite(d.y)
     ll[:, point] = -0.5 * (kalman.LOG_2PI + 2 * np.log(sd[:, point]) + ((d.y[point] - mu[:, point]) / sd[:, point]) ** 2)
-    cens = ~point
-    lo = (d.lower[cens] - mu[:, cens]) / sd[:, cens]
-    hi = (d.upper[cens] - mu[:, cens]) / sd[:, cens]
-    ll[:, cens] = log_interval_prob(lo, hi)
+    from scipy.special import log_ndtr
+
+    # one-sided bounds need one tail each (two thirds of the censored claims in a typical case)
+    up_to = ~point & ~np.isfinite(d.lower)
+    at_least = ~point & np.isfinite(d.lower) & ~np.isfinite(d.upper)
+    ranged = ~point & np.isfinite(d.lower) & np.isfinite(d.upper)
+    ll[:, up_to] = log_ndtr((d.upper[up_to] - mu[:, up_to]) / sd[:, up_to])
+    ll[:, at_least] = log_ndtr((mu[:, at_least] - d.lower[at_least]) / sd[:, at_least])
+    lo = (d.lower[ranged] - mu[:, ranged]) / sd[:, ranged]
+    hi = (d.upper[ranged] - mu[:, ranged]) / sd[:, ranged]
+    ll[:, ranged] = log_interval_prob(lo, hi)
     return ll
 
 
