@@ -69,9 +69,10 @@ def pack(d: Design) -> dict:
     reports[:, HI] = d.upper
     reports[:, LEAD30] = d.lead / 30.0
     reports[:, IS_PROJ] = d.claim == KIND_CODE["projection"]
-    with np.errstate(invalid="ignore"):  # log(hi - lo) of ranges, computed once here, not in every evaluation
+    with np.errstate(invalid="ignore"):  # inf - inf for open bounds: NaN, skipped below
         width = d.upper - d.lower
-    reports[:, LOG_WIDTH] = np.where(np.isfinite(width) & (width > 0), np.log(np.where(width > 0, width, 1.0)), 0.0)
+    # log(hi - lo) of ranges, computed once here, not in every evaluation
+    np.log(width, out=reports[:, LOG_WIDTH], where=np.isfinite(width) & (width > 0))
     share = d.report_share if len(d.report_share) == n else np.full(n, -1)
     index = np.stack([d.source, d.reading_pos, cens_of, share], axis=1).astype(np.int64)
     # rows grouped by kind of claim (point, range, lower bound, upper bound), by day within each: the
