@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .model import KIND_CODE, NOISE_POOL_SD, Design
+from .model import KIND_CODE, NOISE_POOL_SD, Design, latent_scale
 
 try:  # numba comes with nutpie; without it the fast path is unavailable
     import numba
@@ -42,7 +42,7 @@ LOG_2PI = math.log(2 * math.pi)
 LN2 = math.log(2.0)
 
 # columns of the per-report float table
-Y, LO, HI, LEAD30, IS_PROJ, LOG_WIDTH = range(6)
+Y, LO, HI, LEAD30, IS_PROJ, LOG_WIDTH, KAPPA = range(7)
 # columns of the per-report int table (SHARE: subset quantity's share index, -1 for none)
 SRC, DAY, CENS, SHARE = range(4)
 # columns of the per-source table
@@ -63,7 +63,7 @@ def pack(d: Design) -> dict:
     cens = d.censored
     cens_of = np.full(n, -1, np.int64)
     cens_of[cens] = np.arange(len(cens))
-    reports = np.zeros((n, 6))
+    reports = np.zeros((n, 7))
     reports[:, Y] = np.nan_to_num(d.y)
     reports[:, LO] = d.lower
     reports[:, HI] = d.upper
@@ -73,6 +73,7 @@ def pack(d: Design) -> dict:
         width = d.upper - d.lower
     # log(hi - lo) of ranges, computed once here, not in every evaluation
     np.log(width, out=reports[:, LOG_WIDTH], where=np.isfinite(width) & (width > 0))
+    reports[:, KAPPA] = latent_scale(d)
     share = d.report_share if len(d.report_share) == n else np.full(n, -1)
     index = np.stack([d.source, d.reading_pos, cens_of, share], axis=1).astype(np.int64)
     # rows grouped by kind of claim (point, range, lower bound, upper bound), by day within each: the
@@ -147,7 +148,7 @@ def _normal(u, mu, sd, grad, i):
 
 
 @_jit
-def _latent(u, lo, hi, log_width):
+def _latent(u, lo, hi, log_width, kappa):
     """A bound's or range's latent reading from its free value: (y, dy/du, log Jacobian, its derivative)."""
     if math.isfinite(lo) and math.isfinite(hi):
         # one exp for sigmoid(u), sigmoid(-u) and their logs (stable in both tails)
@@ -160,10 +161,18 @@ def _latent(u, lo, hi, log_width):
         width = hi - lo
         # log(1 + e), not log1p: e is in (0, 1], so its absolute error is below 1e-16 either way, at half the cost
         return lo + width * sg, width * sg * sgm, log_width - abs(u) - 2.0 * math.log(1.0 + e), sgm - sg
-    e = math.exp(u)
+    # kappa * softplus(u / kappa) beyond the bound (see model.latent_scale)
+    v = u / kappa
+    e = math.exp(-abs(v))
+    l1 = math.log(1.0 + e)
+    if v >= 0:
+        sp, sg, log_sg = v + l1, 1.0 / (1.0 + e), -l1
+    else:
+        sp, sg, log_sg = l1, e / (1.0 + e), v - l1
+    d_log_sg = (1.0 - sg) / kappa
     if math.isfinite(lo):
-        return lo + e, e, u, 1.0
-    return hi - e, -e, u, 1.0
+        return lo + kappa * sp, sg, log_sg, d_log_sg
+    return hi - kappa * sp, -sg, log_sg, d_log_sg
 
 
 @_jit
@@ -315,7 +324,7 @@ def logp_grad(theta, reports, index, sources, gaps, settings, n_days):  # noqa: 
             y = reports[j, Y]
         else:
             y, dy_du[j], log_jac, d_log_jac = _latent(theta[i_lat + c], reports[j, LO], reports[j, HI],
-                                                      reports[j, LOG_WIDTH])
+                                                      reports[j, LOG_WIDTH], reports[j, KAPPA])
             lp += log_jac
             grad[i_lat + c] += d_log_jac
         proj = reports[j, IS_PROJ]
@@ -547,7 +556,8 @@ def _readings(theta, reports, index, sources, settings, n_days, out):
         if c < 0:
             y = reports[j, Y]
         else:
-            y = _latent(theta[i_lat + c], reports[j, LO], reports[j, HI], reports[j, LOG_WIDTH])[0]
+            y = _latent(theta[i_lat + c], reports[j, LO], reports[j, HI], reports[j, LOG_WIDTH],
+                        reports[j, KAPPA])[0]
         proj = reports[j, IS_PROJ]
         var = out[o + S + s] ** 2 + proj * pn2 * reports[j, LEAD30]
         k = index[j, DAY]
@@ -622,7 +632,7 @@ if numba is not None:
         # user_data: int64[10] = addresses and sizes of the packed arrays (u[9]: length of settings)
         u = numba.carray(user_data, (10,), np.int64)
         n, S, K = u[1], u[4], u[6]
-        reports = numba.carray(_as_pointer(u[0]), (n, 6), np.float64)
+        reports = numba.carray(_as_pointer(u[0]), (n, 7), np.float64)
         index = numba.carray(_as_pointer(u[2]), (n, 4), np.int64)
         sources = numba.carray(_as_pointer(u[3]), (S, 7), np.float64)
         gaps = numba.carray(_as_pointer(u[5]), (K,), np.float64)

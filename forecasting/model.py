@@ -189,6 +189,18 @@ def _prior_case(case, reports):
     return case.with_(reports=tuple(scale), as_of=None, scenarios=(), outcomes=())
 
 
+def latent_scale(d: Design) -> np.ndarray:
+    """Per report, the scale kappa of a one-sided bound's latent transform: its source's prior median noise.
+
+    A bound's reading is ``kappa * softplus(u / kappa)`` beyond it: linear in u from about one
+    typical noise away, exponential closer in. With ``exp(u)``, as before, a bound far from its
+    reading had a doubly exponential (stiff) tail in u, which set NUTS's step size: at 10,000
+    reports 63 leapfrog steps a draw at target 0.9, 42 with softplus; on the built-in case 23.2
+    and 16.4, with divergences as often (19 and 23 of 32 seeds had any at 0.9).
+    """
+    return d.source_noise_prior[d.source, 0] if d.n_reports else np.zeros(0)
+
+
 def _latent_claims(d: Design):
     """Free latent values for bounds and ranges, with the Jacobian of their transforms."""
     import pymc as pm
@@ -203,9 +215,12 @@ def _latent_claims(d: Design):
     width = np.where(both, hi - lo, 1.0)
     safe_lo = np.where(np.isfinite(lo), lo, 0.0)
     safe_hi = np.where(np.isfinite(hi), hi, 0.0)
-    value = pt.where(both, safe_lo + width * pt.sigmoid(u),
-                     pt.where(only_lo, safe_lo + pt.exp(u), safe_hi - pt.exp(u)))
-    log_jac = pt.where(both, np.log(width) + pt.log(pt.sigmoid(u)) + pt.log(pt.sigmoid(-u)), u)
+    # a one-sided bound's reading is kappa * softplus(u / kappa) beyond it: linear in u from about
+    # kappa (its source's typical noise) away, so a bound far from its reading leaves u near-Gaussian
+    kappa = latent_scale(d)[cens]
+    beyond = kappa * pt.softplus(u / kappa)
+    value = pt.where(both, safe_lo + width * pt.sigmoid(u), pt.where(only_lo, safe_lo + beyond, safe_hi - beyond))
+    log_jac = pt.where(both, np.log(width) + pt.log(pt.sigmoid(u)) + pt.log(pt.sigmoid(-u)), -pt.softplus(-u / kappa))
     pm.Potential("claim_latent_jacobian", log_jac.sum())
     return value
 
