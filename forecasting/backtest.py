@@ -59,7 +59,7 @@ class Settings:
     tune: int = 500
     chains: int = 2
     seed: int = 0
-    target_accept: float | str = "auto"  # as fit's default: 0.9, then 0.99 and 0.995 while anything diverges
+    target_accept: float | str = "auto"  # as fit's default: 0.9 (0.95 if sparse), then 0.99 and 0.995 while anything diverges
     scenario_draws: int = 2000
     methods: tuple = METHODS
 
