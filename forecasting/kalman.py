@@ -17,12 +17,6 @@ import math
 
 import numpy as np
 
-try:  # numba comes with PyTensor; without it the daily filter runs in NumPy, vectorised over draws
-    import numba
-
-    _jit = numba.njit(cache=True, error_model="numpy")
-except ImportError:  # pragma: no cover - exercised only without numba
-    numba = None
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -106,57 +100,10 @@ def filter_daily(kind, params, m0, v0, days, obs_day, y, r):
     reading[obs_day] = np.arange(len(obs_day))
     y, r = np.ascontiguousarray(y, float), np.ascontiguousarray(r, float)
     out = tuple(np.empty((n, days)) for _ in range(4))
-    (_filter_rows if numba is not None else _filter_columns)(a, c, q, float(m0), float(v0), reading, y, r, *out)
+    from .kalman_compiled import filter_rows  # imports numba: only when trajectories are drawn
+
+    filter_rows(a, c, q, float(m0), float(v0), reading, y, r, *out)
     return (*out, a)
-
-
-def _filter_columns(a, c, q, m0, v0, reading, y, r, m_f, p_f, m_p, p_p):
-    """The daily filter in NumPy: one day at a time, all draws at once."""
-    n, days = m_f.shape
-    m, p = np.full(n, m0), np.full(n, v0)
-    for t in range(days):
-        if t > 0:
-            m, p = a * m + c, a * a * p + q
-        m_p[:, t], p_p[:, t] = m, p
-        k = reading[t]
-        if k >= 0:
-            s = p + r[:, k]
-            gain = p / s
-            m = m + gain * (y[:, k] - m)
-            p = p * r[:, k] / s
-        m_f[:, t], p_f[:, t] = m, p
-
-
-if numba is not None:
-    # the same arithmetic one draw at a time, along contiguous rows (the column version
-    # strides through memory: 0.1 s a fit on the built-in case, most of drawing trajectories)
-    @_jit
-    def _filter_rows(a, c, q, m0, v0, reading, y, r, m_f, p_f, m_p, p_p):
-        n, days = m_f.shape
-        for i in range(n):
-            m, p = m0, v0
-            for t in range(days):
-                if t > 0:
-                    m, p = a[i] * m + c[i], a[i] * a[i] * p + q[i]
-                m_p[i, t], p_p[i, t] = m, p
-                k = reading[t]
-                if k >= 0:
-                    s = p + r[i, k]
-                    gain = p / s
-                    m = m + gain * (y[i, k] - m)
-                    p = p * r[i, k] / s
-                m_f[i, t], p_f[i, t] = m, p
-
-    @_jit
-    def _sample_rows(m_f, p_f, m_p, p_p, a, z, x):
-        n, days = m_f.shape
-        for i in range(n):
-            x[i, days - 1] = m_f[i, days - 1] + math.sqrt(p_f[i, days - 1]) * z[i, days - 1]
-            for t in range(days - 2, -1, -1):
-                j = p_f[i, t] * a[i] / p_p[i, t + 1]
-                mean = m_f[i, t] + j * (x[i, t + 1] - m_p[i, t + 1])
-                var = max(p_f[i, t] - j * a[i] * p_f[i, t], 0.0)
-                x[i, t] = mean + math.sqrt(var) * z[i, t]
 
 
 def smooth_daily(m_f, p_f, m_p, p_p, a):
@@ -174,15 +121,9 @@ def sample_daily(m_f, p_f, m_p, p_p, a, rng):
     n, days = m_f.shape
     x = np.empty((n, days))
     z = rng.standard_normal((n, days))
-    if numba is not None:
-        _sample_rows(m_f, p_f, m_p, p_p, np.ascontiguousarray(np.broadcast_to(a, (n,)), float), z, x)
-        return x
-    x[:, -1] = m_f[:, -1] + np.sqrt(p_f[:, -1]) * z[:, -1]
-    for t in range(days - 2, -1, -1):
-        j = p_f[:, t] * a / p_p[:, t + 1]
-        mean = m_f[:, t] + j * (x[:, t + 1] - m_p[:, t + 1])
-        var = np.maximum(p_f[:, t] - j * a * p_f[:, t], 0.0)
-        x[:, t] = mean + np.sqrt(var) * z[:, t]
+    from .kalman_compiled import sample_rows
+
+    sample_rows(m_f, p_f, m_p, p_p, np.ascontiguousarray(np.broadcast_to(a, (n,)), float), z, x)
     return x
 
 
