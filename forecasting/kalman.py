@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 
-
 LOG_2PI = math.log(2 * math.pi)
 
 
